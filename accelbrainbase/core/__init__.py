@@ -1,0 +1,1 @@
+"""Backend-neutral core: interfaces, the learning loop, callbacks, registry, errors, devices."""

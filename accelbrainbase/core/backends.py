@@ -1,0 +1,45 @@
+"""Which backends exist and how to import them with a helpful error."""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from accelbrainbase.core.errors import MissingDependencyError
+from accelbrainbase.core.validation import check_choice
+
+BACKENDS = ("torch", "mxnet")
+
+_INSTALL = {
+    "torch": "pip install 'accelbrainbase[torch]'  (or: pip install torch==2.13.0)",
+    "mxnet": "pip install 'accelbrainbase[mxnet]' in a Python 3.11 environment with numpy<1.24 "
+    "(or: make .venv-mxnet)",
+}
+
+
+def require_framework(name: str) -> ModuleType:
+    """Import the deep-learning framework ``name`` or raise naming the extra to install."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the {name} backend needs the {name!r} package, which could not be imported "
+            f"({exc}). Install it with: {_INSTALL[name]}"
+        ) from exc
+
+
+def get_backend(name: str) -> ModuleType:
+    """Return ``accelbrainbase.torch`` or ``accelbrainbase.mxnet`` (importing it registers its models)."""
+    check_choice("backend", name, BACKENDS)
+    return importlib.import_module(f"accelbrainbase.{name}")
+
+
+def available_backends() -> tuple:
+    """Backends whose framework imports here."""
+    found = []
+    for name in BACKENDS:
+        try:
+            require_framework(name)
+        except MissingDependencyError:
+            continue
+        found.append(name)
+    return tuple(found)

@@ -1,0 +1,197 @@
+"""The one learning loop, written once for every model in every backend (template method).
+
+A backend model supplies the steps: ``learn_step(batch)`` (one update, returns floats),
+``test_step(batch)``, ``predict(x)`` on a NumPy chunk, ``export_state()`` / ``import_state()``
+and ``set_learning_rate(lr)``. Everything else (epochs, held-out evaluation, history,
+callbacks, NaN detection, Ctrl-C, input checks, persistence) lives here.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any, Dict, Iterable, Optional
+
+import numpy as np
+
+from accelbrainbase.core.callbacks import Callback, CallbackList, ProgressBar
+from accelbrainbase.core.config import Configurable
+from accelbrainbase.core.errors import DivergenceError, InputError, ShapeError
+from accelbrainbase.core.history import History
+from accelbrainbase.core.interfaces import Batch, IteratableData, NoiseableData, ObservableData
+from accelbrainbase.core.validation import check_array
+
+
+class Learner(Configurable, ObservableData):
+    """Mixin giving ``learn``, ``evaluate``, ``inference``, ``save`` and ``load``."""
+
+    #: whether batches must carry targets (supervised models)
+    requires_targets: bool = False
+    #: chunk size used by :meth:`inference`
+    inference_batch_size: int = 2048
+
+    # -- state kept outside the constructor's hyper-parameters ---------------------------------
+    @property
+    def history_(self) -> History:
+        history = self.__dict__.get("_history")
+        if history is None:
+            history = History()
+            self.__dict__["_history"] = history
+        return history
+
+    @property
+    def history(self):
+        """Per-epoch losses and metrics as a pandas DataFrame."""
+        return self.history_.frame
+
+    # -- the template method -------------------------------------------------------------------
+    def learn(self, iteratable_data: IteratableData, *, callbacks: Iterable[Callback] = (),
+              progress: bool = True) -> "Learner":
+        """Learn for ``iteratable_data.epochs`` epochs; return ``self``.
+
+        Raises :class:`DivergenceError` (naming epoch and batch) if the loss turns NaN/inf; the
+        last good weights are kept. Ctrl-C stops after the current batch and keeps what was learned.
+        """
+        self.check_data(iteratable_data)
+        self.before_learning(iteratable_data)
+        callbacks = CallbackList(([ProgressBar()] if progress else []) + list(callbacks))
+        n_batches = _safe_len(iteratable_data)
+        first = self.history_.next_epoch
+        self.stop_training = False
+        self.interrupted_ = False
+        callbacks.on_train_start(self, iteratable_data.epochs, n_batches)
+        try:
+            for epoch in range(first, first + iteratable_data.epochs):
+                self._run_epoch(iteratable_data, epoch, callbacks)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            warnings.warn(f"learning interrupted during epoch {self.history_.next_epoch + 1}; "
+                          "the learned state is kept", RuntimeWarning, stacklevel=2)
+        finally:
+            callbacks.on_train_end(self)
+        return self
+
+    def _run_epoch(self, data: IteratableData, epoch: int, callbacks: CallbackList) -> None:
+        rate = self.learning_rate_at(epoch)
+        if rate is not None:
+            self.set_learning_rate(rate)
+        snapshot = self.export_state()
+        callbacks.on_epoch_start(self, epoch)
+        start = time.perf_counter()
+        sums: Dict[str, float] = {}
+        count = 0
+        for index, batch in enumerate(data.generate_learned_samples()):
+            batch = self.prepare_batch(batch)
+            logs = self.learn_step(batch)
+            if not math.isfinite(logs["loss"]):
+                self._diverged(epoch, index, logs["loss"], snapshot)
+            n = len(batch.clean)
+            for key, value in logs.items():
+                sums[key] = sums.get(key, 0.0) + value * n
+            count += n
+            callbacks.on_batch_end(self, index, logs)
+        row = {"epoch": epoch}
+        row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
+        row.update({f"test_{k}": v for k, v in self.evaluate(data).items()})
+        row["seconds"] = time.perf_counter() - start
+        self.history_.append(row)
+        callbacks.on_epoch_end(self, epoch, row)
+
+    def _diverged(self, epoch: int, index: int, value: float, snapshot: Dict[str, np.ndarray]):
+        state = self.export_state()
+        if all(np.isfinite(v).all() for v in state.values()):
+            kept = "the weights before this batch were kept"
+        else:
+            self.import_state(snapshot)
+            kept = "the weights from the start of this epoch were restored"
+        raise DivergenceError(
+            f"loss became {value} at epoch {epoch + 1}, batch {index + 1}; learning stopped and "
+            f"{kept}. Try a smaller learning rate or check the data scale.", epoch, index)
+
+    def evaluate(self, iteratable_data: IteratableData) -> Dict[str, float]:
+        """Mean loss and metrics over the held-out batches (empty dict when there are none)."""
+        sums: Dict[str, float] = {}
+        count = 0
+        for batch in iteratable_data.generate_inferenced_samples():
+            batch = self.prepare_batch(batch)
+            n = len(batch.clean)
+            for key, value in self.test_step(batch).items():
+                sums[key] = sums.get(key, 0.0) + value * n
+            count += n
+        return {k: v / count for k, v in sums.items()} if count else {}
+
+    # -- hooks a model may override -------------------------------------------------------------
+    def before_learning(self, iteratable_data: IteratableData) -> None:
+        """Called once per ``learn`` after the data checks (e.g. greedy pre-training)."""
+
+    def prepare_batch(self, batch: Batch) -> Batch:
+        """Apply the model's own noise (denoising models) to the inputs; targets stay clean."""
+        noise: Optional[NoiseableData] = getattr(self, "noise", None)
+        if noise is None:
+            return batch
+        return Batch(noise.noise(batch.clean), batch.clean, batch.targets)
+
+    def learning_rate_at(self, epoch: int) -> Optional[float]:
+        spec = getattr(self, "optimizer_spec", None)
+        return None if spec is None else spec.learning_rate_at(epoch)
+
+    # -- input checks ----------------------------------------------------------------------------
+    def check_data(self, data: IteratableData) -> None:
+        if not isinstance(data, IteratableData):
+            raise InputError(f"learn() needs an IteratableData (e.g. ArrayIterator), got {type(data).__name__}")
+        if tuple(data.sample_shape) != tuple(self.input_shape):
+            raise ShapeError(self._shape_message(tuple(data.sample_shape)))
+        if self.requires_targets and not data.has_labels:
+            raise InputError(f"{type(self).__name__} learns from labelled data, but the iterator has no labels")
+        if getattr(self, "noise", None) is not None and data.noiseable_data is not None:
+            raise InputError(f"{type(self).__name__} adds its own noise; the iterator must not add noise too")
+
+    def check_samples(self, what: str, arr: Any) -> np.ndarray:
+        arr = check_array(what, arr, ndim=len(self.input_shape) + 1)
+        if arr.shape[1:] != tuple(self.input_shape):
+            raise ShapeError(self._shape_message(arr.shape[1:]))
+        return arr
+
+    def _shape_message(self, got: tuple) -> str:
+        expected = self.input_shape
+        if len(expected) == 1 and len(got) == 1:
+            return (f"{type(self).__name__} has the wrong number of input features: "
+                    f"expected {expected[0]}, got {got[0]}")
+        return f"{type(self).__name__} expects samples of shape {expected}, got {got}"
+
+    # -- inference ---------------------------------------------------------------------------------
+    def inference(self, observed_arr: np.ndarray) -> np.ndarray:
+        """The model's output for ``observed_arr`` (N, *input_shape), as a NumPy array."""
+        x = self.check_samples("observed_arr", observed_arr)
+        return self._chunked(self.predict, x)
+
+    def _chunked(self, fn, x: np.ndarray) -> np.ndarray:
+        size = self.inference_batch_size
+        return np.concatenate([fn(x[i:i + size]) for i in range(0, len(x), size)], axis=0)
+
+    # -- persistence -------------------------------------------------------------------------------
+    def save(self, directory: str) -> str:
+        """Write config, weights and history to ``directory`` atomically (no pickle)."""
+        from accelbrainbase.core.persistence import save_model
+
+        return save_model(self, directory)
+
+    @classmethod
+    def load(cls, directory: str, device: str | None = None) -> "Learner":
+        """Rebuild a model saved with :meth:`save` (in this class's backend)."""
+        from accelbrainbase.core.persistence import load_model
+
+        backend = cls.__module__.split(".")[1]
+        model = load_model(directory, backend=backend, device=device)
+        if not isinstance(model, cls):
+            raise InputError(f"{directory!r} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+
+def _safe_len(data: Any) -> Optional[int]:
+    try:
+        return len(data)
+    except TypeError:
+        return None

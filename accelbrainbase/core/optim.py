@@ -1,0 +1,55 @@
+"""Optimizers by name, with a step learning-rate decay applied by the learning loop."""
+from __future__ import annotations
+
+from accelbrainbase.core.config import Configurable
+from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adagrad", "nadam", "rmsprop")
+
+DEFAULT_LEARNING_RATES = {
+    "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adam": 1e-3,
+    "adagrad": 0.01, "nadam": 2e-3, "rmsprop": 1e-3,
+}
+
+
+class OptimizerSpec(Configurable):
+    """A backend-neutral optimizer description; each backend builds its native optimizer from it.
+
+    ``momentum`` is used by "momentum" and "nesterov"; the learning rate at epoch ``e`` is
+    ``learning_rate * decay_rate ** (e // decay_every)``.
+    """
+
+    def __init__(
+        self,
+        name: str = "adam",
+        learning_rate: float | None = None,
+        weight_decay: float = 0.0,
+        momentum: float = 0.9,
+        decay_rate: float = 1.0,
+        decay_every: int = 1,
+    ):
+        self.name = check_choice("optimizer", name, OPTIMIZERS)
+        self.learning_rate = (
+            DEFAULT_LEARNING_RATES[name] if learning_rate is None
+            else check_positive("learning_rate", learning_rate)
+        )
+        self.weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+        self.momentum = check_fraction("momentum", momentum)
+        self.decay_rate = check_fraction("decay_rate", decay_rate, allow_zero=False, allow_one=True)
+        self.decay_every = check_positive("decay_every", decay_every, integer=True)
+
+    def learning_rate_at(self, epoch: int) -> float:
+        return self.learning_rate * self.decay_rate ** (epoch // self.decay_every)
+
+    def __repr__(self) -> str:
+        return (f"OptimizerSpec({self.name!r}, learning_rate={self.learning_rate:g}, "
+                f"weight_decay={self.weight_decay:g}, decay_rate={self.decay_rate:g})")
+
+
+def as_optimizer_spec(optimizer) -> OptimizerSpec | None:
+    """A name becomes a spec; a spec stays; anything else is backend-native (returns None)."""
+    if isinstance(optimizer, str):
+        return OptimizerSpec(optimizer)
+    if isinstance(optimizer, OptimizerSpec):
+        return optimizer
+    return None

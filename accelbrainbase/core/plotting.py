@@ -1,0 +1,54 @@
+"""Figures people would rather look at than read; matplotlib is imported only when plotting."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_history(frame, path: str | None = None, title: str = "learning curves"):
+    """Loss columns of a history frame against the epoch."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for column in frame.columns:
+        if column.endswith("loss"):
+            ax.plot(frame["epoch"] + 1, frame[column], label=column.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    return fig
+
+
+def plot_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], image_shape, path: str,
+                    title: str = ""):
+    """One row of images per array in ``rows`` (each (n, prod(image_shape))), labelled on the left."""
+    plt = _pyplot()
+    n = min(len(r) for r in rows)
+    fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.9, len(rows) * 1.0), squeeze=False)
+    for i, (row, label) in enumerate(zip(rows, labels)):
+        for j in range(n):
+            ax = axes[i][j]
+            ax.imshow(np.asarray(row[j]).reshape(image_shape), cmap="gray", vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[i][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

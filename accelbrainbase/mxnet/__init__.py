@@ -1,0 +1,20 @@
+"""MXNet Gluon backend: every model is a ``gluon.HybridBlock`` (``hybridize()`` and ``export()``).
+
+Exports the same public names as :mod:`accelbrainbase.torch`.
+"""
+from accelbrainbase.core.backends import require_framework
+
+require_framework("mxnet")
+
+from accelbrainbase.mxnet.losses import (  # noqa: E402
+    BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
+)
+from accelbrainbase.mxnet.networks import (  # noqa: E402
+    AutoEncoder, DenoisingAutoEncoder, NeuralNetworks, StackedAutoEncoder,
+)
+from accelbrainbase.mxnet.regularizers import MaxNorm  # noqa: E402
+
+__all__ = [
+    "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DenoisingAutoEncoder", "MaxNorm",
+    "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "StackedAutoEncoder",
+]

@@ -1,0 +1,190 @@
+"""MXNet Gluon glue: arrays, contexts, trainers, activations and the step functions of the loop."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Dict, Iterable
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon, nd
+
+from accelbrainbase.core.devices import parse_device
+from accelbrainbase.core.errors import InputError, ShapeError
+from accelbrainbase.core.interfaces import Batch, ComputableLoss, RegularizatableData
+from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.losses import LOSSES
+from accelbrainbase.core.optim import as_optimizer_spec
+
+#: Glorot/Xavier uniform, the same initialisation as the torch backend
+WEIGHT_INIT = mx.init.Xavier(rnd_type="uniform", factor_type="avg", magnitude=3)
+
+
+def activate(F, name: str, x):
+    """Apply the activation ``name`` with ``F`` (mx.nd or mx.sym, so it hybridizes)."""
+    if name == "identity":
+        return x
+    if name in ("relu", "sigmoid", "tanh"):
+        return F.Activation(x, act_type=name)
+    if name == "softplus":
+        return F.Activation(x, act_type="softrelu")
+    if name == "leaky_relu":
+        return F.LeakyReLU(x, act_type="leaky", slope=0.01)
+    if name == "elu":
+        return F.LeakyReLU(x, act_type="elu", slope=1.0)
+    if name == "gelu":
+        return F.LeakyReLU(x, act_type="gelu")
+    if name == "softmax":
+        return F.softmax(x, axis=-1)
+    raise InputError(f"unknown activation {name!r}")
+
+
+def mx_context(device: str) -> mx.Context:
+    parsed = parse_device(device)
+    if parsed.kind == "cpu":
+        return mx.cpu()
+    gpus = mx.context.num_gpus()
+    if parsed.index >= gpus:
+        raise InputError(f"device {device!r} was requested but mxnet sees {gpus} GPU(s)")
+    return mx.gpu(parsed.index)
+
+
+def make_loss(loss: Any) -> ComputableLoss:
+    if isinstance(loss, ComputableLoss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        from accelbrainbase.mxnet import losses
+
+        return getattr(losses, LOSSES[loss])()
+    raise InputError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} or a ComputableLoss")
+
+
+def make_trainer(optimizer: Any, params) -> gluon.Trainer:
+    """A gluon Trainer from a name, an OptimizerSpec, or an ``mx.optimizer.Optimizer``."""
+    spec = as_optimizer_spec(optimizer)
+    if spec is None:
+        return gluon.Trainer(params, optimizer)
+    args = {"learning_rate": spec.learning_rate, "wd": spec.weight_decay}
+    name = {"sgd": "sgd", "momentum": "sgd", "nesterov": "nag", "adam": "adam",
+            "adagrad": "adagrad", "nadam": "nadam", "rmsprop": "rmsprop"}[spec.name]
+    if spec.name in ("momentum", "nesterov"):
+        args["momentum"] = spec.momentum
+    if spec.name == "adagrad":
+        args["eps"] = 1e-10
+    if spec.name == "rmsprop":
+        args.update(gamma1=0.99, epsilon=1e-8)
+    return gluon.Trainer(params, name, args)
+
+
+def _canonical(name: str) -> str:
+    head, _, last = name.rpartition(".")
+    return f"{head}.{ {'gamma': 'weight', 'beta': 'bias'}.get(last, last) }".lstrip(".")
+
+
+class GluonModel(Learner, gluon.HybridBlock):
+    """Base of every MXNet model: the steps the core loop calls, state export, contexts."""
+
+    def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
+                        regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
+        self.loss = loss
+        self.loss_fn = make_loss(loss)
+        self.optimizer = optimizer
+        self.optimizer_spec = as_optimizer_spec(optimizer)
+        if self.optimizer_spec is None and not isinstance(optimizer, mx.optimizer.Optimizer):
+            raise InputError(f"optimizer must be a name, an OptimizerSpec or an "
+                             f"mx.optimizer.Optimizer, got {optimizer!r}")
+        self.regularizers = list(regularizers)
+        for reg in self.regularizers:
+            if not isinstance(reg, RegularizatableData):
+                raise InputError(f"regularizers must be RegularizatableData (e.g. MaxNorm), got {reg!r}")
+        self.device = device
+        self.context = mx_context(device)
+        with warnings.catch_warnings():  # parts built on their own are initialised already
+            warnings.simplefilter("ignore")
+            self.initialize(WEIGHT_INIT, ctx=self.context)
+        self.collect_params().reset_ctx(self.context)
+        self.hybridize()
+        self._trainer = None
+
+    # -- conversion -------------------------------------------------------------------------------
+    def _tensor(self, arr: Any) -> nd.NDArray:
+        if isinstance(arr, nd.NDArray):
+            return arr.as_in_context(self.context)
+        arr = np.asarray(arr)
+        dtype = np.float32 if arr.dtype.kind in "fiub" else arr.dtype
+        return nd.array(arr, ctx=self.context, dtype=dtype)
+
+    def _batch(self, batch: Batch) -> Batch:
+        inputs = self._tensor(batch.inputs)
+        clean = inputs if batch.clean is batch.inputs else self._tensor(batch.clean)
+        targets = None if batch.targets is None else self._tensor(batch.targets)
+        return Batch(inputs, clean, targets)
+
+    def apply_numpy(self, fn, x: np.ndarray) -> np.ndarray:
+        """Run ``fn`` on a NumPy array in prediction mode without recording; return NumPy."""
+        return fn(self._tensor(x)).asnumpy()
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.apply_numpy(self, x)
+
+    # -- the steps of the core loop -----------------------------------------------------------
+    def _native_trainer(self) -> gluon.Trainer:
+        if self._trainer is None:
+            self._trainer = make_trainer(self.optimizer, self.collect_params())
+        return self._trainer
+
+    def learn_step(self, batch: Batch) -> Dict[str, float]:
+        trainer = self._native_trainer()
+        batch = self._batch(batch)
+        with autograd.record(train_mode=True):
+            loss, metrics = self.batch_loss(batch)
+        value = float(loss.asscalar())
+        if not math.isfinite(value):
+            return {"loss": value}
+        loss.backward()
+        trainer.step(1)  # losses are batch means already
+        if self.regularizers:
+            weights = self._weight_parameters()
+            for regularizer in self.regularizers:
+                regularizer.regularize(weights)
+        return {"loss": value, **{k: float(v.asscalar()) for k, v in metrics.items()}}
+
+    def test_step(self, batch: Batch) -> Dict[str, float]:
+        loss, metrics = self.batch_loss(self._batch(batch))
+        return {"loss": float(loss.asscalar()), **{k: float(v.asscalar()) for k, v in metrics.items()}}
+
+    def set_learning_rate(self, rate: float) -> None:
+        self._native_trainer().set_learning_rate(rate)
+
+    # -- state ---------------------------------------------------------------------------------------
+    def _canonical_parameters(self) -> Dict[str, gluon.Parameter]:
+        """Structural names, one per parameter (a tied weight is named where it is owned)."""
+        seen, named = set(), {}
+        for name, param in self._collect_params_with_prefix().items():
+            if id(param) not in seen:
+                seen.add(id(param))
+                named[_canonical(name)] = param
+        return named
+
+    def _weight_parameters(self):
+        return [p for p in self._canonical_parameters().values() if p.grad_req != "null" and len(p.shape) >= 2]
+
+    def export_state(self) -> Dict[str, np.ndarray]:
+        """Weights and running statistics as NumPy copies under canonical names (shared with torch)."""
+        return {name: p.data().asnumpy().copy() for name, p in self._canonical_parameters().items()}
+
+    def import_state(self, state: Dict[str, np.ndarray]) -> None:
+        own = self._canonical_parameters()
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise InputError(f"state does not match {type(self).__name__}: missing {missing}, "
+                             f"unexpected {unexpected}")
+        for name, param in own.items():
+            value = np.asarray(state[name], dtype=np.float32)
+            if tuple(value.shape) != tuple(param.shape):
+                raise ShapeError(f"state {name!r} has shape {value.shape}, expected {tuple(param.shape)}")
+            param.set_data(nd.array(value, ctx=self.context))
+
+    @property
+    def n_parameters(self) -> int:
+        return int(sum(np.prod(p.shape) for p in self._canonical_parameters().values() if p.grad_req != "null"))

@@ -1,0 +1,183 @@
+"""PyTorch glue: tensors, devices, optimizers, activations and the step functions of the loop."""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Iterable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from accelbrainbase.core.devices import parse_device
+from accelbrainbase.core.errors import InputError, ShapeError
+from accelbrainbase.core.interfaces import Batch, ComputableLoss, RegularizatableData
+from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.losses import LOSSES
+from accelbrainbase.core.optim import as_optimizer_spec
+
+ACTIVATIONS = {
+    "identity": lambda x: x,
+    "relu": F.relu,
+    "leaky_relu": F.leaky_relu,
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softplus": F.softplus,
+    "softmax": lambda x: F.softmax(x, dim=-1),
+}
+
+
+def torch_device(device: str) -> torch.device:
+    parsed = parse_device(device)
+    if parsed.kind == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"device {device!r} was requested but torch sees no CUDA GPU")
+        if parsed.index >= torch.cuda.device_count():
+            raise InputError(f"device {device!r} was requested but torch sees "
+                             f"{torch.cuda.device_count()} GPU(s)")
+    return torch.device(str(parsed))
+
+
+def make_loss(loss: Any) -> ComputableLoss:
+    if isinstance(loss, ComputableLoss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        from accelbrainbase.torch import losses
+
+        return getattr(losses, LOSSES[loss])()
+    raise InputError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} or a ComputableLoss")
+
+
+def make_optimizer(optimizer: Any, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+    """A torch optimizer from a name, an OptimizerSpec, or a callable ``params -> Optimizer``."""
+    spec = as_optimizer_spec(optimizer)
+    params = list(params)
+    if spec is None:
+        built = optimizer(params)
+        if not isinstance(built, torch.optim.Optimizer):
+            raise InputError(f"optimizer callable returned {type(built).__name__}, not a torch optimizer")
+        return built
+    lr, wd = spec.learning_rate, spec.weight_decay
+    if spec.name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if spec.name in ("momentum", "nesterov"):
+        return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd,
+                               nesterov=spec.name == "nesterov")
+    cls = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad, "nadam": torch.optim.NAdam,
+           "rmsprop": torch.optim.RMSprop}[spec.name]
+    return cls(params, lr=lr, weight_decay=wd)
+
+
+class TorchModel(Learner, nn.Module):
+    """Base of every PyTorch model: the steps the core loop calls, state export, devices."""
+
+    def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
+                        regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
+        self.loss = loss
+        self.loss_fn = make_loss(loss)
+        self.optimizer = optimizer
+        self.optimizer_spec = as_optimizer_spec(optimizer)
+        if self.optimizer_spec is None and not callable(optimizer):
+            raise InputError(f"optimizer must be a name, an OptimizerSpec or a callable params -> "
+                             f"torch.optim.Optimizer, got {optimizer!r}")
+        self.regularizers = list(regularizers)
+        for reg in self.regularizers:
+            if not isinstance(reg, RegularizatableData):
+                raise InputError(f"regularizers must be RegularizatableData (e.g. MaxNorm), got {reg!r}")
+        self.device = device
+        self.to(torch_device(device))
+        self._optimizer = None
+
+    # -- conversion -------------------------------------------------------------------------------
+    @property
+    def torch_device(self) -> torch.device:
+        return torch_device(self.device)
+
+    def _tensor(self, arr: Any) -> torch.Tensor:
+        if isinstance(arr, torch.Tensor):
+            return arr.to(self.torch_device)
+        tensor = torch.from_numpy(np.ascontiguousarray(arr))
+        if tensor.dtype == torch.float64:
+            tensor = tensor.float()
+        return tensor.to(self.torch_device, non_blocking=True)
+
+    def _batch(self, batch: Batch) -> Batch:
+        inputs = self._tensor(batch.inputs)
+        clean = inputs if batch.clean is batch.inputs else self._tensor(batch.clean)
+        targets = None if batch.targets is None else self._tensor(batch.targets)
+        return Batch(inputs, clean, targets)
+
+    def apply_numpy(self, fn, x: np.ndarray) -> np.ndarray:
+        """Run ``fn`` on a NumPy array in evaluation mode without gradients; return NumPy."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return fn(self._tensor(x)).detach().cpu().numpy()
+        finally:
+            self.train(was_training)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.apply_numpy(self, x)
+
+    # -- the steps of the core loop -----------------------------------------------------------
+    def _native_optimizer(self) -> torch.optim.Optimizer:
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.optimizer, self.parameters())
+        return self._optimizer
+
+    def learn_step(self, batch: Batch) -> Dict[str, float]:
+        optimizer = self._native_optimizer()
+        if not self.training:
+            self.train()
+        loss, metrics = self.batch_loss(self._batch(batch))
+        value = loss.item()
+        if not math.isfinite(value):
+            return {"loss": value}
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if self.regularizers:
+            weights = [p for p in self.parameters() if p.dim() >= 2]
+            for regularizer in self.regularizers:
+                regularizer.regularize(weights)
+        return {"loss": value, **{k: float(v) for k, v in metrics.items()}}
+
+    def test_step(self, batch: Batch) -> Dict[str, float]:
+        if self.training:
+            self.eval()
+        with torch.no_grad():
+            loss, metrics = self.batch_loss(self._batch(batch))
+        return {"loss": loss.item(), **{k: float(v) for k, v in metrics.items()}}
+
+    def set_learning_rate(self, rate: float) -> None:
+        for group in self._native_optimizer().param_groups:
+            group["lr"] = rate
+
+    # -- state ---------------------------------------------------------------------------------------
+    def export_state(self) -> Dict[str, np.ndarray]:
+        """Weights and buffers as NumPy copies under canonical names (shared with mxnet)."""
+        state = {name: p.detach().cpu().numpy().copy() for name, p in self.named_parameters()}
+        state.update({name: b.detach().cpu().numpy().copy() for name, b in self.named_buffers()
+                      if not name.endswith("num_batches_tracked")})
+        return state
+
+    def import_state(self, state: Dict[str, np.ndarray]) -> None:
+        own = dict(self.named_parameters())
+        own.update({n: b for n, b in self.named_buffers() if not n.endswith("num_batches_tracked")})
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise InputError(f"state does not match {type(self).__name__}: missing {missing}, "
+                             f"unexpected {unexpected}")
+        with torch.no_grad():
+            for name, tensor in own.items():
+                value = np.asarray(state[name])
+                if tuple(value.shape) != tuple(tensor.shape):
+                    raise ShapeError(f"state {name!r} has shape {value.shape}, expected {tuple(tensor.shape)}")
+                tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(tensor.dtype))
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
