@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   compare the representation-learning models on digits in both backends
+#   make test   the whole suite: torch-side tests in .venv, MXNet and parity tests in .venv-mxnet
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+VENV_MX := .venv-mxnet
+
+.PHONY: all demo test test-torch test-mxnet benchmark clean
+
+all: test
+
+$(VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q torch==2.13.0 -e '.[torch,dev]'
+	touch $@
+
+# MXNet 1.9.1 imports only with numpy < 1.24; torch is here for the parity tests.
+$(VENV_MX)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV_MX)
+	$(VENV_MX)/bin/pip install -q numpy==1.23.5 mxnet==1.9.1 torch==2.13.0 -e '.[mxnet,torch,dev]'
+	touch $@
+
+$(VENV): $(VENV)/.installed
+$(VENV_MX): $(VENV_MX)/.installed
+
+demo: $(VENV_MX)/.installed
+	$(VENV_MX)/bin/accelbrainbase compare representation --data digits --backends torch,mxnet --out out/compare-representation
+
+test: $(VENV)/.installed $(VENV_MX)/.installed
+	@status=0; \
+	$(VENV)/bin/python -m pytest -m "not mxnet and not parity" || status=1; \
+	$(VENV_MX)/bin/python -m pytest -m "mxnet or parity" || status=1; \
+	exit $$status
+
+test-torch: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m "not mxnet and not parity"
+
+test-mxnet: $(VENV_MX)/.installed
+	$(VENV_MX)/bin/python -m pytest -m "mxnet or parity"
+
+benchmark: $(VENV_MX)/.installed
+	$(VENV_MX)/bin/python benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) $(VENV_MX) out *.egg-info

@@ -1,0 +1,61 @@
+"""The ``accelbrainbase`` console script: ``demo`` and ``compare``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from accelbrainbase.core.backends import BACKENDS
+from accelbrainbase.core.errors import InputError, MissingDependencyError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accelbrainbase", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="train one model on real data and show the results")
+    demo.add_argument("name", choices=["autoencoder"])
+    demo.add_argument("--backend", choices=BACKENDS, default="torch")
+    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default=None, help="folder for the PNGs (default out/demo-NAME)")
+    demo.add_argument("--no-progress", action="store_true")
+
+    compare = sub.add_parser("compare", help="train every registered model for a problem setting")
+    compare.add_argument("setting", choices=["representation"])
+    compare.add_argument("--backends", default=",".join(BACKENDS),
+                         help="comma-separated, from: " + ", ".join(BACKENDS))
+    compare.add_argument("--data", choices=["digits", "mnist5k"], default="digits")
+    compare.add_argument("--epochs", type=int, default=30)
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    compare.add_argument("--out", default=None, help="folder for the PNG")
+    compare.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.epochs < 1:
+        print("error: --epochs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "demo":
+            from accelbrainbase.workbench.demos import run_demo
+
+            run_demo(args.name, backend=args.backend, epochs=args.epochs, seed=args.seed,
+                     out=args.out or f"out/demo-{args.name}", progress=not args.no_progress)
+        else:
+            from accelbrainbase.workbench.compare import compare
+
+            backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+            compare(args.setting, backends=backends, data=args.data, epochs=args.epochs,
+                    seed=args.seed, out=args.out, json_path=args.json, progress=not args.no_progress)
+    except (InputError, MissingDependencyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

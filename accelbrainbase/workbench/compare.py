@@ -1,0 +1,50 @@
+"""``compare SETTING``: train every registered equivalent on real data; one table plus plots."""
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Sequence
+
+from accelbrainbase.core.backends import BACKENDS, get_backend
+from accelbrainbase.core.errors import MissingDependencyError
+from accelbrainbase.core.validation import check_choice
+from accelbrainbase.data.datasets import load_dataset
+from accelbrainbase.workbench import representation
+from accelbrainbase.workbench.report import format_table, plot_bars, write_json
+
+SETTINGS = {"representation": representation}
+
+
+def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str = "digits",
+            epochs: int = 30, seed: int = 0, out: str | None = None, json_path: str | None = None,
+            progress: bool = True, echo=print) -> List[Dict]:
+    """Run ``setting`` for each backend that imports here; print and return the rows.
+
+    A backend whose framework is missing is reported and skipped, not fatal, unless no
+    backend is left.
+    """
+    module = SETTINGS[check_choice("problem setting", setting, SETTINGS)]
+    usable = []
+    for backend in backends:
+        check_choice("backend", backend, BACKENDS)
+        try:
+            get_backend(backend)
+        except MissingDependencyError as exc:
+            echo(f"skipping backend {backend}: {exc}")
+            continue
+        usable.append(backend)
+    if not usable:
+        raise MissingDependencyError(f"none of the backends {list(backends)} can be imported here")
+    dataset = load_dataset(data)
+    rows = module.run(dataset, usable, epochs=epochs, seed=seed, progress=progress)
+    plain = [{k: v for k, v in row.items() if k in module.COLUMNS} for row in rows]
+    echo(f"\n{setting} on {data} (test set: {len(dataset.x_test)} samples, {epochs} epochs, seed {seed})\n")
+    echo(format_table(plain, module.COLUMNS))
+    if json_path:
+        write_json(plain, json_path)
+        echo(f"\nrows written to {json_path}")
+    if out:
+        os.makedirs(out, exist_ok=True)
+        path = plot_bars(plain, "test_mse", os.path.join(out, f"{setting}-{data}.png"),
+                         f"{setting} on {data}: test reconstruction MSE")
+        echo(f"plot written to {path}")
+    return rows
