@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train one model on real data and show the results")
     demo.add_argument("name", choices=["autoencoder"])
     demo.add_argument("--backend", choices=BACKENDS, default="torch")
-    demo.add_argument("--epochs", type=int, default=30)
+    demo.add_argument("--epochs", type=int, default=60)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default=None, help="folder for the PNGs (default out/demo-NAME)")
     demo.add_argument("--no-progress", action="store_true")
@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--backends", default=",".join(BACKENDS),
                          help="comma-separated, from: " + ", ".join(BACKENDS))
     compare.add_argument("--data", choices=["digits", "mnist5k"], default="digits")
-    compare.add_argument("--epochs", type=int, default=30)
+    compare.add_argument("--epochs", type=int, default=60)
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--json", default=None, help="also write the rows to this JSON file")
     compare.add_argument("--out", default=None, help="folder for the PNG")

@@ -75,6 +75,33 @@ def _batch_hook(fn):
     return BatchHook()
 
 
+class StepSpy(ab.Callback):
+    """Wraps ``model.learn_step``: ``before(model, epoch, batch, b)`` runs just before the update
+    of each batch and ``after(...)`` just after it (independent of when the loop reads the logs)."""
+
+    def __init__(self, model, monkeypatch, before=None, after=None):
+        self.epoch, self.batch = None, 0
+        original = model.learn_step
+
+        def step(b):
+            if before is not None:
+                before(model, self.epoch, self.batch, b)
+            logs = original(b)
+            if after is not None:
+                after(model, self.epoch, self.batch, b)
+            self.batch += 1
+            return logs
+
+        monkeypatch.setattr(model, "learn_step", step)
+
+    def on_epoch_start(self, model, epoch):
+        self.epoch, self.batch = epoch, 0
+
+
+def _poison(model):
+    model.import_state({k: np.full_like(v, np.nan) for k, v in model.export_state().items()})
+
+
 def _ae(backend, seed=0, **kwargs):
     ab.seed_everything(seed)
     return backend.AutoEncoder.dense([12, 6, 3], **kwargs)
@@ -110,37 +137,31 @@ def _has_gpu(backend):
 def test_every_sample_once_per_epoch_and_last_partial_batch_used(backend, tiny, monkeypatch):
     x, _ = tiny  # 60 samples, batch 16 -> 16, 16, 16, 12
     model = _ae(backend)
-    seen, losses = [], []
-    original = model.learn_step
+    seen, losses = {}, {}
 
-    def counting_step(batch):
-        logs = original(batch)
-        seen[-1].append(np.array(batch.clean, copy=True))
-        losses[-1].append((logs["loss"], len(batch.clean)))
-        return logs
+    def record_batch(m, epoch, batch, b):
+        seen.setdefault(epoch, []).append(np.array(b.clean, copy=True))
 
-    monkeypatch.setattr(model, "learn_step", counting_step)
-
-    def new_epoch(m, epoch):
-        seen.append([])
-        losses.append([])
-
+    spy = StepSpy(model, monkeypatch, before=record_batch)
+    loss_hook = _batch_hook(lambda m, epoch, batch, logs: losses.setdefault(epoch, []).append(logs["loss"]))
     data = ArrayIterator(x, batch_size=16, epochs=3, seed=0)
-    model.learn(data, callbacks=[Hook(on_epoch_start=new_epoch)], progress=False)
+    model.learn(data, callbacks=[spy, loss_hook], progress=False)
 
-    assert len(seen) == 3
+    assert sorted(seen) == [0, 1, 2]
     expected = sorted(row.tobytes() for row in x)
     orders = []
-    for epoch_batches in seen:
-        assert [len(b) for b in epoch_batches] == [16, 16, 16, 12]
-        rows = [row.tobytes() for b in epoch_batches for row in b]
+    for epoch in range(3):
+        assert [len(b) for b in seen[epoch]] == [16, 16, 16, 12]
+        rows = [row.tobytes() for b in seen[epoch] for row in b]
         assert sorted(rows) == expected  # each sample exactly once
         orders.append(rows)
     assert orders[0] != orders[1]  # shuffled anew each epoch
     history = model.history
     assert list(history["epoch"]) == [0, 1, 2]
-    for epoch, batch_losses in enumerate(losses):  # train_loss is the per-sample mean
-        mean = sum(v * n for v, n in batch_losses) / sum(n for _, n in batch_losses)
+    for epoch in range(3):  # train_loss is the per-sample mean of the batch losses
+        assert len(losses[epoch]) == 4
+        sizes = [len(b) for b in seen[epoch]]
+        mean = sum(v * n for v, n in zip(losses[epoch], sizes)) / sum(sizes)
         assert history["train_loss"][epoch] == pytest.approx(mean, rel=1e-6)
 
 
@@ -202,54 +223,87 @@ def test_supervised_test_metrics(backend, tiny):
 
 
 # -- divergence --------------------------------------------------------------------------------------
-def test_nan_loss_stops_with_divergence_error_and_keeps_weights(backend, tiny):
+def _assert_good_weights_after_divergence(model, err, before_batch, start_of_epoch):
+    """The weights are finite and are what the message says: those before the failing batch
+    ("kept") or those from the start of the epoch ("restored")."""
+    state = model.export_state()
+    assert _all_finite(state)
+    message = str(err)
+    if "kept" in message:
+        _assert_state_equal(state, before_batch)
+    else:
+        assert "restored" in message
+        _assert_state_equal(state, start_of_epoch)
+    assert np.isfinite(model.inference(_X_PROBE)).all()
+
+
+_X_PROBE = np.linspace(0, 1, 24, dtype=np.float32).reshape(2, 12)
+
+
+def test_nan_loss_stops_with_divergence_error_and_keeps_good_weights(backend, tiny, monkeypatch):
     x, _ = tiny
     model = _ae(backend)
     data = FixedBatches(x, batch_size=16, epochs=4, bad_epoch=1, bad_batch=2)
-    before_bad = {}
+    snapshots, before_bad = {}, {}
 
-    def record(m, epoch, batch, logs):
-        if (epoch, batch) == (1, 1):
+    def remember(m, epoch, batch, b):
+        if not np.isfinite(b.inputs).all() and not before_bad:
             before_bad.update(m.export_state())
 
+    spy = StepSpy(model, monkeypatch, before=remember)
+    start = Hook(on_epoch_start=lambda m, e: snapshots.setdefault(e, m.export_state()))
     with pytest.raises(ab.DivergenceError) as info:
-        model.learn(data, callbacks=[_batch_hook(record)], progress=False)
+        model.learn(data, callbacks=[spy, start], progress=False)
     err = info.value
     assert "epoch 2, batch 3" in str(err)
-    assert "kept" in str(err)
     assert (err.epoch, err.batch) == (1, 2)  # 0-based, like the history's epoch column
     assert data.passes == 2  # stopped: no third epoch
     assert list(model.history["epoch"]) == [0]
-    state = model.export_state()
-    assert _all_finite(state)
-    _assert_state_equal(state, before_bad)
+    assert before_bad, "the poisoned batch was never learned"
+    _assert_good_weights_after_divergence(model, err, before_bad, snapshots[1])
 
 
-def test_non_finite_weights_are_restored_to_start_of_epoch(backend, tiny):
+def test_non_finite_weights_are_restored_to_start_of_epoch(backend, tiny, monkeypatch):
     x, _ = tiny
     model = _ae(backend)
     data = FixedBatches(x, batch_size=16, epochs=4)
     snapshots = {}
 
-    def on_epoch_start(m, epoch):
-        snapshots[epoch] = m.export_state()
+    def corrupt(m, epoch, batch, b):
+        if (epoch, batch) == (1, 1):  # the weights themselves become NaN before this batch
+            _poison(m)
 
-    def corrupt(m, epoch, batch, logs):
-        if (epoch, batch) == (1, 0):  # the weights themselves become NaN
-            state = m.export_state()
-            key = sorted(k for k in state if k.endswith("weight"))[0]
-            state[key] = np.full_like(state[key], np.nan)
-            m.import_state(state)
-
+    spy = StepSpy(model, monkeypatch, before=corrupt)
+    start = Hook(on_epoch_start=lambda m, e: snapshots.setdefault(e, m.export_state()))
     with pytest.raises(ab.DivergenceError, match="epoch 2, batch 2") as info:
-        model.learn(data, callbacks=[Hook(on_epoch_start=on_epoch_start), _batch_hook(corrupt)],
-                    progress=False)
+        model.learn(data, callbacks=[spy, start], progress=False)
     assert "restored" in str(info.value)
     assert (info.value.epoch, info.value.batch) == (1, 1)
     state = model.export_state()
     assert _all_finite(state)
     _assert_state_equal(state, snapshots[1])
     assert np.isfinite(model.inference(x)).all()
+
+
+def test_non_finite_weights_after_the_last_batch_are_caught(backend, tiny, monkeypatch):
+    """Weights that turn non-finite while every loss stays finite (e.g. in the last batch of an
+    epoch) are caught by the end-of-epoch check and the start-of-epoch weights come back."""
+    x, _ = tiny
+    model = _ae(backend)
+    snapshots = {}
+
+    def corrupt(m, epoch, batch, b):
+        if (epoch, batch) == (0, 3):  # right after the update of the last batch of epoch 0
+            _poison(m)
+
+    spy = StepSpy(model, monkeypatch, after=corrupt)
+    start = Hook(on_epoch_start=lambda m, e: snapshots.setdefault(e, m.export_state()))
+    with pytest.raises(ab.DivergenceError, match="weights became NaN or infinite") as info:
+        model.learn(FixedBatches(x, batch_size=16, epochs=2), callbacks=[spy, start], progress=False)
+    assert "epoch 1, batch 4" in str(info.value) and "restored" in str(info.value)
+    assert _all_finite(model.export_state())
+    _assert_state_equal(model.export_state(), snapshots[0])
+    assert len(model.history) == 0
 
 
 def test_huge_learning_rate_diverges_cleanly(backend, tiny):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import time
 from typing import Dict, Iterable, List, Optional
 
 from accelbrainbase.core.errors import InputError
@@ -61,10 +62,13 @@ class CallbackList:
 class ProgressBar(Callback):
     """A tqdm bar over all batches of all epochs, with the latest losses as postfix."""
 
-    def __init__(self, description: str | None = None, leave: bool = False):
+    def __init__(self, description: str | None = None, leave: bool = False, interval: float = 0.1):
         self.description = description
         self.leave = leave
+        self.interval = interval  # seconds between redraws: keeps the bar off the hot path
         self._bar = None
+        self._pending = 0
+        self._last = 0.0
 
     def on_train_start(self, model, epochs, batches_per_epoch):
         from tqdm.auto import tqdm
@@ -74,9 +78,15 @@ class ProgressBar(Callback):
                          leave=self.leave, unit="batch", dynamic_ncols=True)
 
     def on_batch_end(self, model, batch, logs):
-        self._bar.update(1)
+        self._pending += 1
+        now = time.perf_counter()
+        if now - self._last >= self.interval:
+            self._bar.update(self._pending)
+            self._pending, self._last = 0, now
 
     def on_epoch_end(self, model, epoch, logs):
+        self._bar.update(self._pending)
+        self._pending = 0
         shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in ("epoch", "seconds")}
         self._bar.set_postfix(epoch=epoch + 1, **shown, refresh=False)
 

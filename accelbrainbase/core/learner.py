@@ -1,6 +1,7 @@
 """The one learning loop, written once for every model in every backend (template method).
 
-A backend model supplies the steps: ``learn_step(batch)`` (one update, returns floats),
+A backend model supplies the steps: ``learn_step(batch)`` (one update; returns the batch's
+loss and metrics, as floats or as backend scalars that ``resolve_logs`` reads one step later),
 ``test_step(batch)``, ``predict(x)`` on a NumPy chunk, ``export_state()`` / ``import_state()``
 and ``set_learning_rate(lr)``. Everything else (epochs, held-out evaluation, history,
 callbacks, NaN detection, Ctrl-C, input checks, persistence) lives here.
@@ -60,9 +61,10 @@ class Learner(Configurable, ObservableData):
         self.stop_training = False
         self.interrupted_ = False
         callbacks.on_train_start(self, iteratable_data.epochs, n_batches)
+        snapshot = self.export_state()  # weights known to be good
         try:
             for epoch in range(first, first + iteratable_data.epochs):
-                self._run_epoch(iteratable_data, epoch, callbacks)
+                snapshot = self._run_epoch(iteratable_data, epoch, callbacks, snapshot)
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
@@ -73,41 +75,69 @@ class Learner(Configurable, ObservableData):
             callbacks.on_train_end(self)
         return self
 
-    def _run_epoch(self, data: IteratableData, epoch: int, callbacks: CallbackList) -> None:
+    def _run_epoch(self, data: IteratableData, epoch: int, callbacks: CallbackList,
+                   snapshot: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """One epoch; returns the end-of-epoch weights, checked finite (the next snapshot).
+
+        A step returns floats when it has read its loss and skipped the update on a non-finite
+        one (torch), or backend scalars when it has not synchronised (mxnet's asynchronous
+        engine): those are read one step later, and a non-finite loss among them means its
+        update was applied, so the start-of-epoch weights are restored.
+        """
         rate = self.learning_rate_at(epoch)
         if rate is not None:
             self.set_learning_rate(rate)
-        snapshot = self.export_state()
         callbacks.on_epoch_start(self, epoch)
         start = time.perf_counter()
         sums: Dict[str, float] = {}
-        count = 0
+        count, index, pending = 0, -1, None
         for index, batch in enumerate(data.generate_learned_samples()):
             batch = self.prepare_batch(batch)
             logs = self.learn_step(batch)
-            if not math.isfinite(logs["loss"]):
-                self._diverged(epoch, index, logs["loss"], snapshot)
-            n = len(batch.clean)
-            for key, value in logs.items():
-                sums[key] = sums.get(key, 0.0) + value * n
-            count += n
-            callbacks.on_batch_end(self, index, logs)
+            if pending is not None:
+                count += self._settle(epoch, *pending, sums, snapshot, callbacks)
+                pending = None
+            if all(type(v) is float for v in logs.values()):
+                count += self._settle(epoch, index, len(batch.clean), logs, sums, snapshot, callbacks)
+            else:
+                pending = (index, len(batch.clean), logs)
+        if pending is not None:
+            count += self._settle(epoch, *pending, sums, snapshot, callbacks)
+        state = self.export_state()
+        if not _finite(state):
+            self._diverged(epoch, index, "the weights became NaN or infinite (the losses were finite)",
+                           snapshot, restore=True)
         row = {"epoch": epoch}
         row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
         row.update({f"test_{k}": v for k, v in self.evaluate(data).items()})
         row["seconds"] = time.perf_counter() - start
         self.history_.append(row)
         callbacks.on_epoch_end(self, epoch, row)
+        return state
 
-    def _diverged(self, epoch: int, index: int, value: float, snapshot: Dict[str, np.ndarray]):
-        state = self.export_state()
-        if all(np.isfinite(v).all() for v in state.values()):
-            kept = "the weights before this batch were kept"
-        else:
+    def _settle(self, epoch, index, n, raw_logs, sums, snapshot, callbacks) -> int:
+        logs = self.resolve_logs(raw_logs)
+        if not math.isfinite(logs["loss"]):
+            guarded = raw_logs is not None and all(type(v) is float for v in raw_logs.values())
+            self._diverged(epoch, index, f"loss became {logs['loss']}", snapshot, restore=not guarded)
+        for key, value in logs.items():
+            sums[key] = sums.get(key, 0.0) + value * n
+        callbacks.on_batch_end(self, index, logs)
+        return n
+
+    def resolve_logs(self, raw_logs: Dict[str, Any]) -> Dict[str, float]:
+        """Turn a step's logs (floats or backend scalars) into floats."""
+        return {key: float(value) for key, value in raw_logs.items()}
+
+    def _diverged(self, epoch: int, index: int, what: str, snapshot: Dict[str, np.ndarray],
+                  restore: bool):
+        if restore or not _finite(self.export_state()):
             self.import_state(snapshot)
             kept = "the weights from the start of this epoch were restored"
+        else:
+            kept = "the weights before this batch were kept"
         raise DivergenceError(
-            f"loss became {value} at epoch {epoch + 1}, batch {index + 1}; learning stopped and "
+            f"{what} at epoch {epoch + 1}, batch {index + 1}; learning stopped and "
             f"{kept}. Try a smaller learning rate or check the data scale.", epoch, index)
 
     def evaluate(self, iteratable_data: IteratableData) -> Dict[str, float]:
@@ -188,6 +218,10 @@ class Learner(Configurable, ObservableData):
         if not isinstance(model, cls):
             raise InputError(f"{directory!r} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
+
+
+def _finite(state: Dict[str, np.ndarray]) -> bool:
+    return all(np.isfinite(v).all() for v in state.values())
 
 
 def _safe_len(data: Any) -> Optional[int]:

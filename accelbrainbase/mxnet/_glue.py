@@ -1,7 +1,6 @@
 """MXNet Gluon glue: arrays, contexts, trainers, activations and the step functions of the loop."""
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any, Dict, Iterable
 
@@ -133,21 +132,24 @@ class GluonModel(Learner, gluon.HybridBlock):
             self._trainer = make_trainer(self.optimizer, self.collect_params())
         return self._trainer
 
-    def learn_step(self, batch: Batch) -> Dict[str, float]:
+    def learn_step(self, batch: Batch) -> Dict[str, Any]:
+        """One update. The logs stay NDArrays (no synchronisation here): the core loop reads
+        them one step later, so a non-finite loss is caught after its update was applied and the
+        loop restores the weights from the start of the epoch."""
         trainer = self._native_trainer()
         batch = self._batch(batch)
         with autograd.record(train_mode=True):
             loss, metrics = self.batch_loss(batch)
-        value = float(loss.asscalar())
-        if not math.isfinite(value):
-            return {"loss": value}
         loss.backward()
         trainer.step(1)  # losses are batch means already
         if self.regularizers:
             weights = self._weight_parameters()
             for regularizer in self.regularizers:
                 regularizer.regularize(weights)
-        return {"loss": value, **{k: float(v.asscalar()) for k, v in metrics.items()}}
+        return {"loss": loss, **metrics}
+
+    def resolve_logs(self, raw_logs: Dict[str, Any]) -> Dict[str, float]:
+        return {key: float(value.asscalar()) for key, value in raw_logs.items()}
 
     def test_step(self, batch: Batch) -> Dict[str, float]:
         loss, metrics = self.batch_loss(self._batch(batch))

@@ -15,7 +15,7 @@ SETTINGS = {"representation": representation}
 
 
 def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str = "digits",
-            epochs: int = 30, seed: int = 0, out: str | None = None, json_path: str | None = None,
+            epochs: int = 60, seed: int = 0, out: str | None = None, json_path: str | None = None,
             progress: bool = True, echo=print) -> List[Dict]:
     """Run ``setting`` for each backend that imports here; print and return the rows.
 

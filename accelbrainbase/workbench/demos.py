@@ -12,7 +12,7 @@ from accelbrainbase.workbench.report import format_table
 DEMOS = ("autoencoder",)
 
 
-def demo_autoencoder(backend: str = "torch", epochs: int = 30, out: str = "out/demo-autoencoder",
+def demo_autoencoder(backend: str = "torch", epochs: int = 60, out: str = "out/demo-autoencoder",
                      seed: int = 0, progress: bool = True, echo=print) -> dict:
     """Auto-encoder with a 16-unit code on digits vs the mean image and PCA(16)."""
     dataset = load_digits()

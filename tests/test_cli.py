@@ -1,0 +1,48 @@
+"""The console script: ``demo autoencoder`` and ``compare representation``."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from accelbrainbase.cli import main
+
+
+def test_compare_representation_prints_one_table_and_writes_json(tmp_path, capsys, backend):
+    name = backend.__name__.split(".")[-1]
+    path = tmp_path / "rows.json"
+    code = main(["compare", "representation", "--backends", name, "--epochs", "2", "--no-progress",
+                 "--json", str(path), "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    for model in ("AutoEncoder", "DenoisingAutoEncoder", "StackedAutoEncoder", "PCA(16)", "mean image"):
+        assert model in out
+    rows = json.loads(path.read_text())
+    assert {r["backend"] for r in rows} == {name, "sklearn", "numpy"}
+    assert all(set(r) == {"model", "backend", "parameters", "train_seconds", "test_mse"} for r in rows)
+    mean_image = next(r for r in rows if r["model"] == "mean image")["test_mse"]
+    assert all(r["test_mse"] < mean_image for r in rows if r["backend"] == name)
+    assert os.path.getsize(tmp_path / "representation-digits.png") > 1000
+
+
+def test_demo_autoencoder_writes_pictures(tmp_path, capsys, backend):
+    name = backend.__name__.split(".")[-1]
+    code = main(["demo", "autoencoder", "--backend", name, "--epochs", "2", "--no-progress",
+                 "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "AutoEncoder" in out and "PCA(16)" in out and "mean image" in out
+    for picture in ("reconstructions.png", "loss.png"):
+        assert os.path.getsize(tmp_path / picture) > 1000
+
+
+def test_unknown_backend_is_a_clear_error(capsys):
+    assert main(["compare", "representation", "--backends", "jax", "--epochs", "1"]) == 2
+    assert "unknown backend 'jax'; valid: torch, mxnet" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "no-such-demo"])
+
+
+def test_bad_epochs(capsys):
+    assert main(["compare", "representation", "--epochs", "0"]) == 2
