@@ -30,6 +30,8 @@ class Learner(Configurable, ObservableData):
     requires_targets: bool = False
     #: chunk size used by :meth:`inference`
     inference_batch_size: int = 2048
+    #: the logged quantity that shows learning progress (history column ``train_<monitor>``)
+    monitor: str = "loss"
 
     # -- state kept outside the constructor's hyper-parameters ---------------------------------
     @property
@@ -153,6 +155,10 @@ class Learner(Configurable, ObservableData):
         return {k: v / count for k, v in sums.items()} if count else {}
 
     # -- hooks a model may override -------------------------------------------------------------
+    def test_batch_loss(self, batch: Batch):
+        """The loss and metrics of a held-out batch (by default the training objective)."""
+        return self.batch_loss(batch)
+
     def before_learning(self, iteratable_data: IteratableData) -> None:
         """Called once per ``learn`` after the data checks (e.g. greedy pre-training)."""
 

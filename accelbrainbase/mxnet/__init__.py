@@ -6,6 +6,7 @@ from accelbrainbase.core.backends import require_framework
 
 require_framework("mxnet")
 
+from accelbrainbase.mxnet.boltzmann import RestrictedBoltzmannMachines  # noqa: E402
 from accelbrainbase.mxnet.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -16,5 +17,6 @@ from accelbrainbase.mxnet.regularizers import MaxNorm  # noqa: E402
 
 __all__ = [
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DenoisingAutoEncoder", "MaxNorm",
-    "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "StackedAutoEncoder",
+    "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",
+    "StackedAutoEncoder",
 ]

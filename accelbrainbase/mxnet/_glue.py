@@ -38,6 +38,54 @@ def activate(F, name: str, x):
     raise InputError(f"unknown activation {name!r}")
 
 
+class MXNetOps:
+    """The tensor operations that backend-neutral math in core/ is written with (imperative)."""
+
+    dot = staticmethod(nd.dot)
+    sigmoid = staticmethod(nd.sigmoid)
+    exp = staticmethod(nd.exp)
+    log = staticmethod(nd.log)
+    square = staticmethod(nd.square)
+    no_grad = staticmethod(autograd.pause)
+    transpose = staticmethod(nd.transpose)
+
+    @staticmethod
+    def softplus(x):
+        return nd.Activation(x, act_type="softrelu")
+
+    @staticmethod
+    def sum(x, axis=None):
+        return nd.sum(x) if axis is None else nd.sum(x, axis=axis)
+
+    @staticmethod
+    def mean(x, axis=None):
+        return nd.mean(x) if axis is None else nd.mean(x, axis=axis)
+
+    @staticmethod
+    def uniform_like(x):
+        return nd.random.uniform(shape=x.shape, ctx=x.context, dtype=x.dtype)
+
+    @staticmethod
+    def normal_like(x):
+        return nd.random.normal(shape=x.shape, ctx=x.context, dtype=x.dtype)
+
+    @staticmethod
+    def bernoulli(p):
+        """Binary samples with probabilities ``p`` (drawn as uniform < p, as in torch)."""
+        return MXNetOps.uniform_like(p) < p
+
+    @staticmethod
+    def detach(x):
+        return x.detach()
+
+    @staticmethod
+    def concat(xs, axis=0):
+        return nd.concat(*xs, dim=axis)
+
+
+OPS = MXNetOps()
+
+
 def mx_context(device: str) -> mx.Context:
     parsed = parse_device(device)
     if parsed.kind == "cpu":
@@ -82,6 +130,8 @@ def _canonical(name: str) -> str:
 
 class GluonModel(Learner, gluon.HybridBlock):
     """Base of every MXNet model: the steps the core loop calls, state export, contexts."""
+
+    ops = OPS
 
     def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
                         regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
@@ -152,7 +202,7 @@ class GluonModel(Learner, gluon.HybridBlock):
         return {key: float(value.asscalar()) for key, value in raw_logs.items()}
 
     def test_step(self, batch: Batch) -> Dict[str, float]:
-        loss, metrics = self.batch_loss(self._batch(batch))
+        loss, metrics = self.test_batch_loss(self._batch(batch))
         return {"loss": float(loss.asscalar()), **{k: float(v.asscalar()) for k, v in metrics.items()}}
 
     def set_learning_rate(self, rate: float) -> None:

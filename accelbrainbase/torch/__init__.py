@@ -6,6 +6,7 @@ from accelbrainbase.core.backends import require_framework
 
 require_framework("torch")
 
+from accelbrainbase.torch.boltzmann import RestrictedBoltzmannMachines  # noqa: E402
 from accelbrainbase.torch.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -16,5 +17,6 @@ from accelbrainbase.torch.regularizers import MaxNorm  # noqa: E402
 
 __all__ = [
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DenoisingAutoEncoder", "MaxNorm",
-    "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "StackedAutoEncoder",
+    "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",
+    "StackedAutoEncoder",
 ]

@@ -29,6 +29,54 @@ ACTIVATIONS = {
 }
 
 
+class TorchOps:
+    """The tensor operations that backend-neutral math in core/ is written with (imperative)."""
+
+    dot = staticmethod(torch.matmul)
+    sigmoid = staticmethod(torch.sigmoid)
+    softplus = staticmethod(F.softplus)
+    exp = staticmethod(torch.exp)
+    log = staticmethod(torch.log)
+    square = staticmethod(torch.square)
+    no_grad = staticmethod(torch.no_grad)
+
+    @staticmethod
+    def transpose(x):
+        return x.t()
+
+    @staticmethod
+    def sum(x, axis=None):
+        return x.sum() if axis is None else x.sum(dim=axis)
+
+    @staticmethod
+    def mean(x, axis=None):
+        return x.mean() if axis is None else x.mean(dim=axis)
+
+    @staticmethod
+    def uniform_like(x):
+        return torch.rand_like(x)
+
+    @staticmethod
+    def normal_like(x):
+        return torch.randn_like(x)
+
+    @staticmethod
+    def bernoulli(p):
+        """Binary samples with probabilities ``p`` (drawn as uniform < p, as in mxnet)."""
+        return (TorchOps.uniform_like(p) < p).to(p.dtype)
+
+    @staticmethod
+    def detach(x):
+        return x.detach()
+
+    @staticmethod
+    def concat(xs, axis=0):
+        return torch.cat(list(xs), dim=axis)
+
+
+OPS = TorchOps()
+
+
 def torch_device(device: str) -> torch.device:
     parsed = parse_device(device)
     if parsed.kind == "cuda":
@@ -72,6 +120,8 @@ def make_optimizer(optimizer: Any, params: Iterable[torch.Tensor]) -> torch.opti
 
 class TorchModel(Learner, nn.Module):
     """Base of every PyTorch model: the steps the core loop calls, state export, devices."""
+
+    ops = OPS
 
     def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
                         regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
@@ -149,7 +199,7 @@ class TorchModel(Learner, nn.Module):
         if self.training:
             self.eval()
         with torch.no_grad():
-            loss, metrics = self.batch_loss(self._batch(batch))
+            loss, metrics = self.test_batch_loss(self._batch(batch))
         return {"loss": loss.item(), **{k: float(v) for k, v in metrics.items()}}
 
     def set_learning_rate(self, rate: float) -> None:

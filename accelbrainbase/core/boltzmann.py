@@ -1,0 +1,201 @@
+"""The backend-neutral half of the Boltzmann machines: hyper-parameters, Gibbs sampling and the
+contrastive-divergence objective, written once with the backend's ``ops``; likelihoods come from
+:mod:`accelbrainbase.core.likelihood` (NumPy, float64).
+
+Learning uses the free-energy form of the CD-k / PCD update: the gradient of
+``mean F(v_data) - mean F(v_model)`` (model samples held constant) with respect to the
+parameters is exactly minus the CD-k estimate of the log-likelihood gradient, with hidden
+probabilities in place of hidden samples (Hinton 2002; Tieleman 2008). The backend's optimizer
+then applies it, so momentum and weight decay come from the optimizer.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+
+from accelbrainbase.core.errors import InputError
+from accelbrainbase.core.interfaces import Batch
+from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.optim import OptimizerSpec
+from accelbrainbase.core.validation import check_array, check_choice, check_positive
+
+VISIBLE_UNITS = ("bernoulli", "gaussian")
+
+#: CD learning is plain gradient descent with momentum (Hinton 2010, "A practical guide to
+#: training restricted Boltzmann machines", sections 5 and 9).
+DEFAULT_RBM_OPTIMIZER = OptimizerSpec("momentum", learning_rate=0.05, momentum=0.5)
+
+
+class RestrictedBoltzmannMachinesBase(Learner):
+    """Restricted Boltzmann machine with Bernoulli hidden units and Bernoulli or Gaussian
+    (unit-variance) visible units (Smolensky 1986; Hinton 2002; Hinton 2010).
+
+    Energy: ``E(v, h) = -b.v - c.h - v W h`` (Bernoulli visible) or
+    ``||v - b||^2 / 2 - c.h - v W h`` (Gaussian visible). ``W`` has shape (n_visible, n_hidden).
+    Learning: CD-k (``k`` Gibbs steps from the data) or persistent CD (``persistent=True``,
+    chains kept across batches; Tieleman 2008). Shapes: (N, n_visible) -> (N, n_visible)
+    reconstructions; ``transform`` gives (N, n_hidden) hidden probabilities.
+    """
+
+    def _check_rbm(self, n_visible: int, n_hidden: int, visible: str, k: int, persistent: bool) -> None:
+        self.n_visible = check_positive("n_visible", n_visible, integer=True)
+        self.n_hidden = check_positive("n_hidden", n_hidden, integer=True)
+        self.visible = check_choice("visible units", visible, VISIBLE_UNITS)
+        self.k = check_positive("k", k, integer=True)
+        if not isinstance(persistent, bool):
+            raise InputError(f"persistent must be True or False, got {persistent!r}")
+        self.persistent = persistent
+        self.chains_ = None  # persistent fantasy particles (a backend tensor)
+
+    @property
+    def input_shape(self) -> tuple:
+        return (self.n_visible,)
+
+    #: the history column that shows learning progress (the CD objective itself is a gap of
+    #: free energies and need not decrease)
+    monitor = "reconstruction_mse"
+
+    @classmethod
+    def example(cls, n_features: int, code_size: int = 16, hidden: Sequence[int] = (), **kwargs):
+        """One RBM with ``code_size`` hidden units (``hidden`` is for deeper models)."""
+        return cls(n_features, code_size, **kwargs)
+
+    def extra_repr(self) -> str:
+        kind = "PCD" if self.persistent else "CD"
+        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, visible={self.visible!r}, {kind}-{self.k}"
+
+    # -- the model's conditionals, on backend tensors ------------------------------------------
+    def hidden_probability(self, v):
+        """p(h_j = 1 | v) = sigmoid(c_j + (v W)_j)."""
+        weight, _, hidden_bias = self.rbm_parameters()
+        return self.ops.sigmoid(self.ops.dot(v, weight) + hidden_bias)
+
+    def visible_mean(self, h):
+        """E[v | h]: sigmoid(b + W h) for Bernoulli units, b + W h for Gaussian ones."""
+        weight, visible_bias, _ = self.rbm_parameters()
+        pre = self.ops.dot(h, self.ops.transpose(weight)) + visible_bias
+        return self.ops.sigmoid(pre) if self.visible == "bernoulli" else pre
+
+    def draw_visible(self, mean):
+        ops = self.ops
+        return ops.bernoulli(mean) if self.visible == "bernoulli" else mean + ops.normal_like(mean)
+
+    def gibbs_chain(self, v, steps: int, hidden_probability=None):
+        """``steps`` full Gibbs steps v -> h -> v; ``hidden_probability`` of the start may be given."""
+        ops = self.ops
+        for step in range(steps):
+            p = hidden_probability if step == 0 and hidden_probability is not None else self.hidden_probability(v)
+            v = self.draw_visible(self.visible_mean(ops.bernoulli(p)))
+        return v
+
+    def free_energy_tensor(self, v, pre=None):
+        """F(v) = -log sum_h exp(-E(v, h)); ``pre = v W + c`` may be given to share the product."""
+        ops = self.ops
+        weight, visible_bias, hidden_bias = self.rbm_parameters()
+        if pre is None:
+            pre = ops.dot(v, weight) + hidden_bias
+        hidden = ops.sum(ops.softplus(pre), axis=1)
+        if self.visible == "bernoulli":
+            return -ops.dot(v, visible_bias) - hidden
+        return 0.5 * ops.sum(ops.square(v - visible_bias), axis=1) - hidden
+
+    def batch_loss(self, batch: Batch):
+        """CD-k / PCD objective: mean F(data) - mean F(model samples); the reconstruction MSE of
+        the first Gibbs step is reported as a metric."""
+        ops = self.ops
+        v0 = batch.inputs
+        weight, _, hidden_bias = self.rbm_parameters()
+        pre0 = ops.dot(v0, weight) + hidden_bias  # shared by F(v0) and p(h | v0)
+        with ops.no_grad():
+            p0 = ops.sigmoid(ops.detach(pre0))
+            reconstruction = self.visible_mean(p0)
+            if self.persistent:
+                if self.chains_ is None:
+                    self.chains_ = ops.detach(v0)
+                negative = self.gibbs_chain(self.chains_, self.k)
+                self.chains_ = negative
+            else:
+                negative = self.gibbs_chain(v0, self.k, hidden_probability=p0)
+            error = ops.mean(ops.square(reconstruction - batch.clean))
+        loss = ops.mean(self.free_energy_tensor(v0, pre0)) - ops.mean(self.free_energy_tensor(negative))
+        return loss, {"reconstruction_mse": error}
+
+    def test_batch_loss(self, batch: Batch):
+        """Held-out batches use CD-k from the data and leave the persistent chains alone."""
+        persistent, self.persistent = self.persistent, False
+        try:
+            return self.batch_loss(batch)
+        finally:
+            self.persistent = persistent
+
+    def forward_math(self, v):
+        """Mean-field reconstruction E[v | h = p(h | v)]."""
+        return self.visible_mean(self.hidden_probability(v))
+
+    # -- NumPy-facing methods ------------------------------------------------------------------------
+    def _numpy_params(self):
+        state = self.export_state()
+        return state["weight"], state["visible_bias"], state["hidden_bias"]
+
+    def transform(self, observed_arr: np.ndarray) -> np.ndarray:
+        """Hidden probabilities p(h = 1 | v), (N, n_hidden)."""
+        x = self.check_samples("observed_arr", observed_arr)
+        return self._chunked(lambda chunk: self.apply_numpy(self.hidden_probability, chunk), x)
+
+    extract_feature_points = transform
+
+    def reconstruct(self, observed_arr: np.ndarray) -> np.ndarray:
+        """Mean-field reconstruction E[v | p(h | v)], (N, n_visible); the same as ``inference``."""
+        return self.inference(observed_arr)
+
+    def sample_hidden(self, observed_arr: np.ndarray) -> np.ndarray:
+        """Binary hidden samples h ~ p(h | v)."""
+        x = self.check_samples("observed_arr", observed_arr)
+        return self.apply_numpy(lambda v: self.ops.bernoulli(self.hidden_probability(v)), x)
+
+    def sample_visible(self, hidden_arr: np.ndarray) -> np.ndarray:
+        """Visible samples v ~ p(v | h) for hidden states (N, n_hidden)."""
+        h = check_array("hidden_arr", hidden_arr, ndim=2, n_features=self.n_hidden)
+        return self.apply_numpy(lambda t: self.draw_visible(self.visible_mean(t)), h)
+
+    def gibbs(self, observed_arr: np.ndarray, steps: int = 1) -> np.ndarray:
+        """Visible samples after ``steps`` Gibbs steps started at ``observed_arr``."""
+        x = self.check_samples("observed_arr", observed_arr)
+        steps = check_positive("steps", steps, integer=True)
+        return self.apply_numpy(lambda v: self.gibbs_chain(v, steps), x)
+
+    def free_energy(self, observed_arr: np.ndarray) -> np.ndarray:
+        """F(v), (N,), in float64 from the current weights."""
+        from accelbrainbase.core.likelihood import free_energy
+
+        return free_energy(self.check_samples("observed_arr", observed_arr), *self._numpy_params(),
+                           visible=self.visible)
+
+    def log_partition(self) -> float:
+        """Exact log Z by enumerating the smaller layer (at most 20 units)."""
+        from accelbrainbase.core.likelihood import log_partition_exact
+
+        return log_partition_exact(*self._numpy_params(), visible=self.visible)
+
+    def log_likelihood(self, observed_arr: np.ndarray, log_z: Optional[float] = None) -> np.ndarray:
+        """log p(v) per sample (a log density for Gaussian units), exact unless ``log_z`` is given
+        (e.g. from :meth:`ais_log_partition`)."""
+        if log_z is None:
+            log_z = self.log_partition()
+        return -self.free_energy(observed_arr) - log_z
+
+    def ais_log_partition(self, n_chains: int = 100, n_betas: int = 10000, seed: Optional[int] = None):
+        """Annealed importance sampling estimate of log Z (Salakhutdinov & Murray 2008)."""
+        from accelbrainbase.core.likelihood import ais_log_partition
+
+        return ais_log_partition(*self._numpy_params(), visible=self.visible, n_chains=n_chains,
+                                 n_betas=n_betas, seed=seed)
+
+    def pseudo_log_likelihood(self, observed_arr: np.ndarray, exact: bool = False,
+                              seed: Optional[int] = None) -> np.ndarray:
+        """Pseudo-log-likelihood per sample (Bernoulli visible units; Besag 1975)."""
+        from accelbrainbase.core.likelihood import pseudo_log_likelihood
+
+        x = self.check_samples("observed_arr", observed_arr)
+        return pseudo_log_likelihood(x, *self._numpy_params(), rng=np.random.default_rng(seed), exact=exact)
