@@ -14,7 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train one model on real data and show the results")
-    demo.add_argument("name", choices=["autoencoder"])
+    demo.add_argument("name", choices=["autoencoder", "rbm"])
     demo.add_argument("--backend", choices=BACKENDS, default="torch")
     demo.add_argument("--epochs", type=int, default=60)
     demo.add_argument("--seed", type=int, default=0)

@@ -46,3 +46,12 @@ def test_unknown_backend_is_a_clear_error(capsys):
 
 def test_bad_epochs(capsys):
     assert main(["compare", "representation", "--epochs", "0"]) == 2
+
+
+def test_demo_rbm_reports_likelihood_and_writes_pictures(tmp_path, capsys, backend):
+    name = backend.__name__.split(".")[-1]
+    assert main(["demo", "rbm", "--backend", name, "--epochs", "2", "--no-progress", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test log-likelihood" in out and "AIS log Z" in out and "reconstruction MSE" in out
+    for picture in ("filters.png", "reconstructions.png", "samples.png", "loss.png"):
+        assert os.path.getsize(tmp_path / picture) > 1000

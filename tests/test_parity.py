@@ -79,3 +79,13 @@ def test_train_in_one_backend_serve_in_the_other(both_backends, tiny, tmp_path):
     t.save(tmp_path / "ae")
     m = mb.AutoEncoder.load(tmp_path / "ae")
     np.testing.assert_allclose(t.inference(tiny[0]), m.inference(tiny[0]), atol=1e-5)
+
+
+def test_importing_mxnet_leaves_torch_its_threads(both_backends):
+    """mxnet's import sets the process's OpenMP threads to 1; torch must keep its own."""
+    import os
+
+    import torch
+
+    if len(os.sched_getaffinity(0)) > 1:
+        assert torch.get_num_threads() > 1

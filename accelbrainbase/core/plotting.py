@@ -52,3 +52,20 @@ def plot_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], image_sha
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_filters(filters: np.ndarray, image_shape, path: str, title: str = "", columns: int = 16):
+    """Each row of ``filters`` (n, prod(image_shape)) as an image, each scaled to its own range."""
+    plt = _pyplot()
+    n = len(filters)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.6, rows * 0.6 + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, weights in zip(axes.ravel(), filters):
+        ax.imshow(np.asarray(weights).reshape(image_shape), cmap="gray")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 from typing import Any, Dict, Iterable
 
 import numpy as np
@@ -73,8 +75,17 @@ class TorchOps:
     def concat(xs, axis=0):
         return torch.cat(list(xs), dim=axis)
 
+    @staticmethod
+    def max_value(x) -> float:
+        """The largest element as a Python float (synchronises)."""
+        return float(x.max().item())
+
 
 OPS = TorchOps()
+
+if "mxnet" in sys.modules and torch.get_num_threads() == 1:
+    # mxnet's import set the process's OpenMP threads to 1; torch would inherit that
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
 
 
 def torch_device(device: str) -> torch.device:
