@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
@@ -41,13 +39,14 @@ def both_backends():
 
 def registered_models(setting):
     """(backend, model name) pairs of the registry, for every backend that imports here."""
+    from accelbrainbase.core.backends import get_backend
     from accelbrainbase.core.registry import model_names
 
     params = []
     for name in BACKENDS:
         try:
-            importlib.import_module(name)
-        except ImportError:
+            get_backend(name)
+        except MissingDependencyError:
             continue
         for model in model_names(setting, name):
             params.append(pytest.param(name, model, marks=_marks(name), id=f"{name}-{model}"))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from types import ModuleType
 
 from accelbrainbase.core.errors import MissingDependencyError
@@ -25,6 +27,15 @@ def require_framework(name: str) -> ModuleType:
             f"the {name} backend needs the {name!r} package, which could not be imported "
             f"({exc}). Install it with: {_INSTALL[name]}"
         ) from exc
+
+
+def restore_torch_threads() -> None:
+    """Importing mxnet sets the process's OpenMP threads to 1, which torch then inherits; give
+    torch one thread per available core again (called by both backends after their import)."""
+    torch = sys.modules.get("torch")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if torch is not None and "mxnet" in sys.modules and torch.get_num_threads() == 1 and cores > 1:
+        torch.set_num_threads(cores)
 
 
 def get_backend(name: str) -> ModuleType:

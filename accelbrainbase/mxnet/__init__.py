@@ -2,14 +2,10 @@
 
 Exports the same public names as :mod:`accelbrainbase.torch`.
 """
-import sys
+from accelbrainbase.core.backends import require_framework, restore_torch_threads
 
-from accelbrainbase.core.backends import require_framework
-
-_torch_threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
 require_framework("mxnet")
-if _torch_threads:  # importing mxnet sets the process's OpenMP threads to 1; give torch its own back
-    sys.modules["torch"].set_num_threads(_torch_threads)
+restore_torch_threads()
 
 from accelbrainbase.mxnet.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,

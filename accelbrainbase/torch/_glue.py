@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
 from typing import Any, Dict, Iterable
 
 import numpy as np
@@ -11,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from accelbrainbase.core.backends import restore_torch_threads
 from accelbrainbase.core.devices import parse_device
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, ComputableLoss, RegularizatableData
@@ -83,9 +82,7 @@ class TorchOps:
 
 OPS = TorchOps()
 
-if "mxnet" in sys.modules and torch.get_num_threads() == 1:
-    # mxnet's import set the process's OpenMP threads to 1; torch would inherit that
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+restore_torch_threads()
 
 
 def torch_device(device: str) -> torch.device:
