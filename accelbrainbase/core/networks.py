@@ -76,6 +76,16 @@ class AutoEncoderBase(Learner):
     #: the backend's NeuralNetworks class, set by the backend module
     network_class: type = None
 
+    def __init__(self, encoder, decoder, tied_weights: bool = False, loss="mse", optimizer="adam",
+                 regularizers=(), device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_autoencoder(encoder, decoder, tied_weights)
+        self.encoder, self.decoder, self.tied_weights = encoder, decoder, tied_weights
+        if tied_weights:
+            decoder.tie_to(encoder)
+        self._setup_learning(loss, optimizer, regularizers, device)
+        self._check_chain()
+
     def _check_autoencoder(self, encoder, decoder, tied_weights: bool) -> None:
         for role, part in (("encoder", encoder), ("decoder", decoder)):
             if not hasattr(part, "input_shape"):

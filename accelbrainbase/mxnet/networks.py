@@ -82,16 +82,6 @@ class AutoEncoder(AutoEncoderBase, GluonModel):
 
     network_class = NeuralNetworks
 
-    def __init__(self, encoder: gluon.HybridBlock, decoder: gluon.HybridBlock, tied_weights: bool = False,
-                 loss="mse", optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_autoencoder(encoder, decoder, tied_weights)
-        self.encoder, self.decoder, self.tied_weights = encoder, decoder, tied_weights
-        if tied_weights:
-            decoder.tie_to(encoder)
-        self._setup_learning(loss, optimizer, regularizers, device)
-        self._check_chain()
-
     def hybrid_forward(self, F, x):
         return self.decoder(self.encoder(x))
 

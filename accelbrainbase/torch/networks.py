@@ -70,16 +70,6 @@ class AutoEncoder(AutoEncoderBase, TorchModel):
 
     network_class = NeuralNetworks
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, tied_weights: bool = False,
-                 loss="mse", optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_autoencoder(encoder, decoder, tied_weights)
-        self.encoder, self.decoder, self.tied_weights = encoder, decoder, tied_weights
-        if tied_weights:
-            decoder.tie_to(encoder)
-        self._setup_learning(loss, optimizer, regularizers, device)
-        self._check_chain()
-
     def forward(self, x):
         return self.decoder(self.encoder(x))
 
