@@ -66,15 +66,27 @@ class RestrictedBoltzmannMachinesBase(Learner):
         return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, visible={self.visible!r}, {kind}-{self.k}"
 
     # -- the model's conditionals, on backend tensors ------------------------------------------
+    #: Private factors on the bottom-up input ``v W`` and the top-down input ``W h`` (both 1 in
+    #: the public model). Deep Boltzmann machine pre-training sets them on its RBMs to 2 for the
+    #: doubled directions (Salakhutdinov & Hinton 2009, section 3.1). Class attributes, not
+    #: constructor arguments: they never appear in ``get_config``.
+    up_factor: float = 1.0
+    down_factor: float = 1.0
+
+    def _bottom_up(self, v, weight, hidden_bias):
+        product = self.ops.dot(v, weight)
+        return (product if self.up_factor == 1 else self.up_factor * product) + hidden_bias
+
     def hidden_probability(self, v):
         """p(h_j = 1 | v) = sigmoid(c_j + (v W)_j)."""
         weight, _, hidden_bias = self.rbm_parameters()
-        return self.ops.sigmoid(self.ops.dot(v, weight) + hidden_bias)
+        return self.ops.sigmoid(self._bottom_up(v, weight, hidden_bias))
 
     def visible_mean(self, h):
         """E[v | h]: sigmoid(b + W h) for Bernoulli units, b + W h for Gaussian ones."""
         weight, visible_bias, _ = self.rbm_parameters()
-        pre = self.ops.dot(h, self.ops.transpose(weight)) + visible_bias
+        product = self.ops.dot(h, self.ops.transpose(weight))
+        pre = (product if self.down_factor == 1 else self.down_factor * product) + visible_bias
         return self.ops.sigmoid(pre) if self.visible == "bernoulli" else pre
 
     def draw_visible(self, mean):
@@ -90,11 +102,14 @@ class RestrictedBoltzmannMachinesBase(Learner):
         return v
 
     def free_energy_tensor(self, v, pre=None):
-        """F(v) = -log sum_h exp(-E(v, h)); ``pre = v W + c`` may be given to share the product."""
+        """F(v) = -log sum_h exp(-E(v, h)); ``pre = v W + c`` may be given to share the product.
+
+        With ``up_factor`` u the hidden term is softplus(u v W + c): the CD objective's weight
+        gradient is then u times the usual CD statistics of the doubled-input RBM."""
         ops = self.ops
         weight, visible_bias, hidden_bias = self.rbm_parameters()
         if pre is None:
-            pre = ops.dot(v, weight) + hidden_bias
+            pre = self._bottom_up(v, weight, hidden_bias)
         hidden = ops.sum(ops.softplus(pre), axis=1)
         if self.visible == "bernoulli":
             return -ops.dot(v, visible_bias) - hidden
@@ -106,7 +121,7 @@ class RestrictedBoltzmannMachinesBase(Learner):
         ops = self.ops
         v0 = batch.inputs
         weight, _, hidden_bias = self.rbm_parameters()
-        pre0 = ops.dot(v0, weight) + hidden_bias  # shared by F(v0) and p(h | v0)
+        pre0 = self._bottom_up(v0, weight, hidden_bias)  # shared by F(v0) and p(h | v0)
         with ops.no_grad():
             p0 = ops.sigmoid(ops.detach(pre0))
             reconstruction = self.visible_mean(p0)

@@ -82,6 +82,11 @@ class MXNetOps:
     def concat(xs, axis=0):
         return nd.concat(*xs, dim=axis)
 
+    @staticmethod
+    def max_value(x) -> float:
+        """The largest element as a Python float (synchronises)."""
+        return float(nd.max(x).asscalar())
+
 
 OPS = MXNetOps()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Iterable
 
 import mxnet as mx
+from mxnet import gluon
 
 from accelbrainbase.core.boltzmann import DEFAULT_RBM_OPTIMIZER, RestrictedBoltzmannMachinesBase
+from accelbrainbase.core.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import GluonModel
 
@@ -32,4 +34,81 @@ class RestrictedBoltzmannMachines(RestrictedBoltzmannMachinesBase, GluonModel):
         """Mean-field reconstruction, written with ``F`` so it hybridizes."""
         h = F.sigmoid(F.broadcast_add(F.dot(v, weight), hidden_bias))
         pre = F.broadcast_add(F.dot(h, weight, transpose_b=True), visible_bias)
+        return F.sigmoid(pre) if self.visible == "bernoulli" else pre
+
+
+def _value(F, param, like):
+    """A parameter inside ``hybrid_forward``: its symbol when hybridized, else its NDArray."""
+    return param.var() if F is mx.sym else param.data(like.context)
+
+
+@register("representation")
+class DeepBeliefNetworks(DeepBeliefNetworksBase, GluonModel):
+    __doc__ = DeepBeliefNetworksBase.__doc__
+    rbm_class = RestrictedBoltzmannMachines
+
+    def __init__(self, units, visible: str = "bernoulli", k: int = 1, persistent: bool = False,
+                 pretrain_epochs: int = 10, optimizer=DEFAULT_RBM_OPTIMIZER,
+                 regularizers: Iterable = (), device: str = "cpu"):
+        super().__init__()
+        rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, optimizer,
+                               regularizers, device)
+        self.rbms = gluon.nn.HybridSequential()
+        for rbm in rbms:
+            self.rbms.add(rbm)
+        self._setup_learning("mse", optimizer, regularizers, device)
+
+    def hybrid_forward(self, F, v):
+        """Reconstruction of the unrolled auto-encoder, written with ``F`` so it hybridizes."""
+        layers = [(_value(F, r.weight, v), _value(F, r.visible_bias, v), _value(F, r.hidden_bias, v))
+                  for r in (self.rbms[i] for i in range(len(self.rbms)))]
+        h = v
+        for weight, _, hidden_bias in layers:
+            h = F.sigmoid(F.broadcast_add(F.dot(h, weight), hidden_bias))
+        for i in reversed(range(len(layers))):
+            weight, visible_bias, _ = layers[i]
+            pre = F.broadcast_add(F.dot(h, weight, transpose_b=True), visible_bias)
+            h = pre if i == 0 and self.visible == "gaussian" else F.sigmoid(pre)
+        return h
+
+
+@register("representation")
+class DeepBoltzmannMachines(DeepBoltzmannMachinesBase, GluonModel):
+    __doc__ = DeepBoltzmannMachinesBase.__doc__
+    rbm_class = RestrictedBoltzmannMachines
+
+    def __init__(self, units, visible: str = "bernoulli", pretrain_epochs: int = 10,
+                 mean_field_steps: int = 10, mean_field_tol: float = 1e-5, gibbs_steps: int = 1,
+                 n_chains: int = 100, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers: Iterable = (),
+                 device: str = "cpu"):
+        super().__init__()
+        self._check_dbm(units, visible, pretrain_epochs, mean_field_steps, mean_field_tol,
+                        gibbs_steps, n_chains)
+        for l, (a, b) in enumerate(zip(self.units[:-1], self.units[1:])):
+            setattr(self, f"weight{l}", self.params.get(f"weight{l}", shape=(a, b), init=mx.init.Normal(0.01)))
+        for l, a in enumerate(self.units):
+            setattr(self, f"bias{l}", self.params.get(f"bias{l}", shape=(a,), init="zeros"))
+        self._setup_learning("mse", optimizer, regularizers, device)
+
+    def dbm_parameters(self):
+        """([weight0, ..., weight{L-1}], [bias0, ..., bias{L}]) as NDArrays."""
+        return ([getattr(self, f"weight{l}").data() for l in range(self.n_layers)],
+                [getattr(self, f"bias{l}").data() for l in range(self.n_layers + 1)])
+
+    def hybrid_forward(self, F, v, **params):
+        """E[v | mu1] after exactly ``mean_field_steps`` sweeps, written with ``F`` (hybridizes)."""
+        n = self.n_layers
+        weights = [params[f"weight{l}"] for l in range(n)]
+        biases = [params[f"bias{l}"] for l in range(n + 1)]
+        states = [v]
+        for l in range(1, n + 1):  # the doubled up pass
+            product = F.dot(states[l - 1], weights[l - 1])
+            states.append(F.sigmoid(F.broadcast_add(2.0 * product if l < n else product, biases[l])))
+        for _ in range(self.mean_field_steps):
+            for l in range(1, n + 1):
+                pre = F.dot(states[l - 1], weights[l - 1])
+                if l < n:
+                    pre = pre + F.dot(states[l + 1], weights[l], transpose_b=True)
+                states[l] = F.sigmoid(F.broadcast_add(pre, biases[l]))
+        pre = F.broadcast_add(F.dot(states[1], weights[0], transpose_b=True), biases[0])
         return F.sigmoid(pre) if self.visible == "bernoulli" else pre

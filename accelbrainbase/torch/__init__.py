@@ -6,7 +6,9 @@ from accelbrainbase.core.backends import require_framework
 
 require_framework("torch")
 
-from accelbrainbase.torch.boltzmann import RestrictedBoltzmannMachines  # noqa: E402
+from accelbrainbase.torch.boltzmann import (  # noqa: E402
+    DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
+)
 from accelbrainbase.torch.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -16,7 +18,8 @@ from accelbrainbase.torch.networks import (  # noqa: E402
 from accelbrainbase.torch.regularizers import MaxNorm  # noqa: E402
 
 __all__ = [
-    "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DenoisingAutoEncoder", "MaxNorm",
+    "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
+    "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",
     "StackedAutoEncoder",
 ]
