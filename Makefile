@@ -26,17 +26,21 @@ $(VENV_MX): $(VENV_MX)/.installed
 demo: $(VENV_MX)/.installed
 	$(VENV_MX)/bin/accelbrainbase compare representation --data digits --backends torch,mxnet --out out/compare-representation
 
+# The test models are tiny: one OpenMP thread is fastest for them, and it keeps torch's and
+# mxnet's thread pools from spinning against each other on a 2-core machine.
+TEST_ENV := OMP_NUM_THREADS=1
+
 test: $(VENV)/.installed $(VENV_MX)/.installed
 	@status=0; \
-	$(VENV)/bin/python -m pytest -m "not mxnet and not parity" || status=1; \
-	$(VENV_MX)/bin/python -m pytest -m "mxnet or parity" || status=1; \
+	$(TEST_ENV) $(VENV)/bin/python -m pytest -m "not mxnet and not parity" || status=1; \
+	$(TEST_ENV) $(VENV_MX)/bin/python -m pytest -m "mxnet or parity" || status=1; \
 	exit $$status
 
 test-torch: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -m "not mxnet and not parity"
+	$(TEST_ENV) $(VENV)/bin/python -m pytest -m "not mxnet and not parity"
 
 test-mxnet: $(VENV_MX)/.installed
-	$(VENV_MX)/bin/python -m pytest -m "mxnet or parity"
+	$(TEST_ENV) $(VENV_MX)/bin/python -m pytest -m "mxnet or parity"
 
 benchmark: $(VENV_MX)/.installed
 	$(VENV_MX)/bin/python benchmarks/overhead.py

@@ -87,5 +87,7 @@ def test_importing_mxnet_leaves_torch_its_threads(both_backends):
 
     import torch
 
-    if len(os.sched_getaffinity(0)) > 1:
+    if os.environ.get("OMP_NUM_THREADS"):
+        assert torch.get_num_threads() == int(os.environ["OMP_NUM_THREADS"])
+    elif len(os.sched_getaffinity(0)) > 1:
         assert torch.get_num_threads() > 1

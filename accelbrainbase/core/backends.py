@@ -31,8 +31,11 @@ def require_framework(name: str) -> ModuleType:
 
 def restore_torch_threads() -> None:
     """Importing mxnet sets the process's OpenMP threads to 1, which torch then inherits; give
-    torch one thread per available core again (called by both backends after their import)."""
+    torch one thread per available core again (called by both backends after their import).
+    An explicit ``OMP_NUM_THREADS`` is respected."""
     torch = sys.modules.get("torch")
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if torch is not None and "mxnet" in sys.modules and torch.get_num_threads() == 1 and cores > 1:
         torch.set_num_threads(cores)

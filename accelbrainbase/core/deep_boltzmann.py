@@ -22,6 +22,7 @@ from accelbrainbase.core.boltzmann import VISIBLE_UNITS
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
 
@@ -31,22 +32,6 @@ def _check_units(units: Any) -> List[int]:
         raise InputError(f"units must list at least the visible and one hidden width, "
                          f"[n_visible, h1, ..., hL], got {units!r}")
     return [check_positive(f"units[{i}]", u, integer=True) for i, u in enumerate(units)]
-
-
-def _pretraining_arrays(data: IteratableData):
-    """The training samples (clean) and held-out samples of ``data`` as NumPy arrays."""
-    train = np.concatenate([b.clean for b in data.generate_learned_samples()])
-    test_batches = [b.clean for b in data.generate_inferenced_samples()]
-    test = np.concatenate(test_batches) if test_batches else None
-    return train, test, int(getattr(data, "batch_size", 32))
-
-
-def _learn_rbm(rbm, train, test, batch_size: int, epochs: int):
-    from accelbrainbase.data.iterators import ArrayIterator
-
-    rbm.learn(ArrayIterator(train, test_x=test, batch_size=batch_size, epochs=epochs,
-                            seed=int(np.random.randint(2**31))), progress=False)
-    return rbm.history
 
 
 def _check_sample_args(n: int, gibbs_steps: int):
@@ -147,11 +132,11 @@ class DeepBeliefNetworksBase(Learner):
 
     def pretrain(self, iteratable_data: IteratableData) -> None:
         """RBM ``i`` learns on the hidden probabilities p(h_{i} | h_{i-1}) of the layers below."""
-        train, test, batch_size = _pretraining_arrays(iteratable_data)
+        train, test, batch_size = pretraining_arrays(iteratable_data)
         n = len(self.rbms)
         for i in range(n):
             rbm = self.rbms[i]
-            self.pretrain_histories_.append(_learn_rbm(rbm, train, test, batch_size, self.pretrain_epochs))
+            self.pretrain_histories_.append(learn_layer(rbm, train, test, batch_size, self.pretrain_epochs))
             if i < n - 1:
                 train = rbm.transform(train)
                 test = None if test is None else rbm.transform(test)
@@ -296,11 +281,11 @@ class DeepBoltzmannMachinesBase(Learner):
         of the layers below (the bottom RBM's up pass is doubled), then composition:
         W_l from RBM l (halved for intermediate RBMs), b_0 = bottom visible bias, b_L = top hidden
         bias, middle b_l = (hidden bias of RBM l-1 + visible bias of RBM l) / 2."""
-        train, test, batch_size = _pretraining_arrays(iteratable_data)
+        train, test, batch_size = pretraining_arrays(iteratable_data)
         rbms = self.pretraining_rbms()
         n = len(rbms)
         for i, rbm in enumerate(rbms):
-            self.pretrain_histories_.append(_learn_rbm(rbm, train, test, batch_size, self.pretrain_epochs))
+            self.pretrain_histories_.append(learn_layer(rbm, train, test, batch_size, self.pretrain_epochs))
             if i < n - 1:
                 train = rbm.transform(train)
                 test = None if test is None else rbm.transform(test)

@@ -11,6 +11,7 @@ import numpy as np
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData, NoiseableData
 from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax")
@@ -194,11 +195,7 @@ class StackedAutoEncoderMixin:
 
     def pretrain(self, iteratable_data: IteratableData) -> None:
         """Train layer ``i`` as a shallow auto-encoder on the codes of layers ``< i``."""
-        from accelbrainbase.data.iterators import ArrayIterator
-
-        train = np.concatenate([b.clean for b in iteratable_data.generate_learned_samples()])
-        test_batches = [b.clean for b in iteratable_data.generate_inferenced_samples()]
-        test = np.concatenate(test_batches) if test_batches else None
+        train, test, batch_size = pretraining_arrays(iteratable_data)
         n_layers = len(self.units) - 1
         state = self.export_state()
         for i in range(n_layers):
@@ -209,10 +206,7 @@ class StackedAutoEncoderMixin:
                 self.network_class(width, output_activation=enc_act, device=self.device),
                 self.network_class(width[::-1], output_activation=dec_act, device=self.device),
                 tied_weights=self.tied_weights, loss=self.loss, optimizer=self.optimizer, device=self.device)
-            data = ArrayIterator(train, test_x=test, batch_size=iteratable_data.batch_size,
-                                 epochs=self.pretrain_epochs, seed=int(np.random.randint(2**31)))
-            shallow.learn(data, progress=False)
-            self.pretrain_histories_.append(shallow.history)
+            self.pretrain_histories_.append(learn_layer(shallow, train, test, batch_size, self.pretrain_epochs))
             learned = shallow.export_state()
             j = n_layers - 1 - i
             for part in ("weight", "bias"):
