@@ -2,7 +2,6 @@
 and across backends (the contract tests in test_contract.py cover build/save/seed/bad input)."""
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest

@@ -10,7 +10,7 @@ then applies it, so momentum and weight decay come from the optimizer.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 

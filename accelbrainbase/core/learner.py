@@ -19,7 +19,9 @@ from accelbrainbase.core.callbacks import Callback, CallbackList, ProgressBar
 from accelbrainbase.core.config import Configurable
 from accelbrainbase.core.errors import DivergenceError, InputError, ShapeError
 from accelbrainbase.core.history import History
-from accelbrainbase.core.interfaces import Batch, IteratableData, NoiseableData, ObservableData
+from accelbrainbase.core.interfaces import (
+    Batch, IteratableData, NoiseableData, ObservableData, RegularizatableData,
+)
 from accelbrainbase.core.validation import check_array
 
 
@@ -153,6 +155,45 @@ class Learner(Configurable, ObservableData):
                 sums[key] = sums.get(key, 0.0) + value * n
             count += n
         return {k: v / count for k, v in sums.items()} if count else {}
+
+    # -- shared set-up and conversion used by both backends' bases ----------------------------
+    def _store_learning_settings(self, loss: Any, optimizer: Any, regularizers: Iterable[Any],
+                                 device: str, losses_module: Any, is_native_optimizer,
+                                 native_description: str) -> None:
+        """Validate and store loss, optimizer, regularizers and device (the backend then builds)."""
+        from accelbrainbase.core.losses import resolve_loss
+        from accelbrainbase.core.optim import as_optimizer_spec
+
+        self.loss = loss
+        self.loss_fn = resolve_loss(loss, losses_module)
+        self.optimizer = optimizer
+        self.optimizer_spec = as_optimizer_spec(optimizer)
+        if self.optimizer_spec is None and not is_native_optimizer(optimizer):
+            raise InputError(f"optimizer must be a name, an OptimizerSpec or {native_description}, "
+                             f"got {optimizer!r}")
+        self.regularizers = list(regularizers)
+        for reg in self.regularizers:
+            if not isinstance(reg, RegularizatableData):
+                raise InputError(f"regularizers must be RegularizatableData (e.g. MaxNorm), got {reg!r}")
+        self.device = device
+
+    def _batch(self, batch: Batch) -> Batch:
+        """A NumPy batch as backend tensors (``clean`` shares ``inputs`` when there is no noise)."""
+        inputs = self._tensor(batch.inputs)
+        clean = inputs if batch.clean is batch.inputs else self._tensor(batch.clean)
+        targets = None if batch.targets is None else self._tensor(batch.targets)
+        return Batch(inputs, clean, targets)
+
+    def _matching_state(self, own: Dict[str, Any], state: Dict[str, np.ndarray]) -> None:
+        """Raise unless ``state`` has exactly the names and shapes of ``own``."""
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise InputError(f"state does not match {type(self).__name__}: missing {missing}, "
+                             f"unexpected {unexpected}")
+        for name, value in own.items():
+            if tuple(np.shape(state[name])) != tuple(value.shape):
+                raise ShapeError(f"state {name!r} has shape {np.shape(state[name])}, "
+                                 f"expected {tuple(value.shape)}")
 
     # -- hooks a model may override -------------------------------------------------------------
     def test_batch_loss(self, batch: Batch):

@@ -21,3 +21,16 @@ class LossBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def resolve_loss(loss, losses_module):
+    """A loss object from a name in :data:`LOSSES` (built from the backend's ``losses`` module)
+    or a :class:`ComputableLoss` given as is."""
+    from accelbrainbase.core.errors import InputError
+    from accelbrainbase.core.interfaces import ComputableLoss
+
+    if isinstance(loss, ComputableLoss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        return getattr(losses_module, LOSSES[loss])()
+    raise InputError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} or a ComputableLoss")

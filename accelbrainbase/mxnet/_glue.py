@@ -9,10 +9,9 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from accelbrainbase.core.devices import parse_device
-from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.interfaces import Batch, ComputableLoss, RegularizatableData
+from accelbrainbase.core.errors import InputError
+from accelbrainbase.core.interfaces import Batch, RegularizatableData
 from accelbrainbase.core.learner import Learner
-from accelbrainbase.core.losses import LOSSES
 from accelbrainbase.core.optim import as_optimizer_spec
 
 #: Glorot/Xavier uniform, the same initialisation as the torch backend
@@ -101,16 +100,6 @@ def mx_context(device: str) -> mx.Context:
     return mx.gpu(parsed.index)
 
 
-def make_loss(loss: Any) -> ComputableLoss:
-    if isinstance(loss, ComputableLoss):
-        return loss
-    if isinstance(loss, str) and loss in LOSSES:
-        from accelbrainbase.mxnet import losses
-
-        return getattr(losses, LOSSES[loss])()
-    raise InputError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} or a ComputableLoss")
-
-
 def make_trainer(optimizer: Any, params) -> gluon.Trainer:
     """A gluon Trainer from a name, an OptimizerSpec, or an ``mx.optimizer.Optimizer``."""
     spec = as_optimizer_spec(optimizer)
@@ -140,18 +129,11 @@ class GluonModel(Learner, gluon.HybridBlock):
 
     def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
                         regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
-        self.loss = loss
-        self.loss_fn = make_loss(loss)
-        self.optimizer = optimizer
-        self.optimizer_spec = as_optimizer_spec(optimizer)
-        if self.optimizer_spec is None and not isinstance(optimizer, mx.optimizer.Optimizer):
-            raise InputError(f"optimizer must be a name, an OptimizerSpec or an "
-                             f"mx.optimizer.Optimizer, got {optimizer!r}")
-        self.regularizers = list(regularizers)
-        for reg in self.regularizers:
-            if not isinstance(reg, RegularizatableData):
-                raise InputError(f"regularizers must be RegularizatableData (e.g. MaxNorm), got {reg!r}")
-        self.device = device
+        """``optimizer``: a name, an OptimizerSpec, or an ``mx.optimizer.Optimizer``."""
+        from accelbrainbase.mxnet import losses
+
+        self._store_learning_settings(loss, optimizer, regularizers, device, losses,
+                                      lambda o: isinstance(o, mx.optimizer.Optimizer), "an mx.optimizer.Optimizer")
         self.context = mx_context(device)
         with warnings.catch_warnings():  # parts built on their own are initialised already
             warnings.simplefilter("ignore")
@@ -167,12 +149,6 @@ class GluonModel(Learner, gluon.HybridBlock):
         arr = np.asarray(arr)
         dtype = np.float32 if arr.dtype.kind in "fiub" else arr.dtype
         return nd.array(arr, ctx=self.context, dtype=dtype)
-
-    def _batch(self, batch: Batch) -> Batch:
-        inputs = self._tensor(batch.inputs)
-        clean = inputs if batch.clean is batch.inputs else self._tensor(batch.clean)
-        targets = None if batch.targets is None else self._tensor(batch.targets)
-        return Batch(inputs, clean, targets)
 
     def apply_numpy(self, fn, x: np.ndarray) -> np.ndarray:
         """Run ``fn`` on a NumPy array in prediction mode without recording; return NumPy."""
@@ -232,14 +208,9 @@ class GluonModel(Learner, gluon.HybridBlock):
 
     def import_state(self, state: Dict[str, np.ndarray]) -> None:
         own = self._canonical_parameters()
-        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise InputError(f"state does not match {type(self).__name__}: missing {missing}, "
-                             f"unexpected {unexpected}")
+        self._matching_state(own, state)
         for name, param in own.items():
             value = np.asarray(state[name], dtype=np.float32)
-            if tuple(value.shape) != tuple(param.shape):
-                raise ShapeError(f"state {name!r} has shape {value.shape}, expected {tuple(param.shape)}")
             param.set_data(nd.array(value, ctx=self.context))
 
     @property

@@ -11,10 +11,9 @@ from torch import nn
 
 from accelbrainbase.core.backends import restore_torch_threads
 from accelbrainbase.core.devices import parse_device
-from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.interfaces import Batch, ComputableLoss, RegularizatableData
+from accelbrainbase.core.errors import InputError
+from accelbrainbase.core.interfaces import Batch, RegularizatableData
 from accelbrainbase.core.learner import Learner
-from accelbrainbase.core.losses import LOSSES
 from accelbrainbase.core.optim import as_optimizer_spec
 
 ACTIVATIONS = {
@@ -96,16 +95,6 @@ def torch_device(device: str) -> torch.device:
     return torch.device(str(parsed))
 
 
-def make_loss(loss: Any) -> ComputableLoss:
-    if isinstance(loss, ComputableLoss):
-        return loss
-    if isinstance(loss, str) and loss in LOSSES:
-        from accelbrainbase.torch import losses
-
-        return getattr(losses, LOSSES[loss])()
-    raise InputError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)} or a ComputableLoss")
-
-
 def make_optimizer(optimizer: Any, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
     """A torch optimizer from a name, an OptimizerSpec, or a callable ``params -> Optimizer``."""
     spec = as_optimizer_spec(optimizer)
@@ -133,18 +122,11 @@ class TorchModel(Learner, nn.Module):
 
     def _setup_learning(self, loss: Any = "mse", optimizer: Any = "adam",
                         regularizers: Iterable[RegularizatableData] = (), device: str = "cpu") -> None:
-        self.loss = loss
-        self.loss_fn = make_loss(loss)
-        self.optimizer = optimizer
-        self.optimizer_spec = as_optimizer_spec(optimizer)
-        if self.optimizer_spec is None and not callable(optimizer):
-            raise InputError(f"optimizer must be a name, an OptimizerSpec or a callable params -> "
-                             f"torch.optim.Optimizer, got {optimizer!r}")
-        self.regularizers = list(regularizers)
-        for reg in self.regularizers:
-            if not isinstance(reg, RegularizatableData):
-                raise InputError(f"regularizers must be RegularizatableData (e.g. MaxNorm), got {reg!r}")
-        self.device = device
+        """``optimizer``: a name, an OptimizerSpec, or a callable ``params -> torch.optim.Optimizer``."""
+        from accelbrainbase.torch import losses
+
+        self._store_learning_settings(loss, optimizer, regularizers, device, losses, callable,
+                                      "a callable params -> torch.optim.Optimizer")
         self.to(torch_device(device))
         self._optimizer = None
 
@@ -160,12 +142,6 @@ class TorchModel(Learner, nn.Module):
         if tensor.dtype == torch.float64:
             tensor = tensor.float()
         return tensor.to(self.torch_device, non_blocking=True)
-
-    def _batch(self, batch: Batch) -> Batch:
-        inputs = self._tensor(batch.inputs)
-        clean = inputs if batch.clean is batch.inputs else self._tensor(batch.clean)
-        targets = None if batch.targets is None else self._tensor(batch.targets)
-        return Batch(inputs, clean, targets)
 
     def apply_numpy(self, fn, x: np.ndarray) -> np.ndarray:
         """Run ``fn`` on a NumPy array in evaluation mode without gradients; return NumPy."""
@@ -225,15 +201,10 @@ class TorchModel(Learner, nn.Module):
     def import_state(self, state: Dict[str, np.ndarray]) -> None:
         own = dict(self.named_parameters())
         own.update({n: b for n, b in self.named_buffers() if not n.endswith("num_batches_tracked")})
-        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise InputError(f"state does not match {type(self).__name__}: missing {missing}, "
-                             f"unexpected {unexpected}")
+        self._matching_state(own, state)
         with torch.no_grad():
             for name, tensor in own.items():
                 value = np.asarray(state[name])
-                if tuple(value.shape) != tuple(tensor.shape):
-                    raise ShapeError(f"state {name!r} has shape {value.shape}, expected {tuple(tensor.shape)}")
                 tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(tensor.dtype))
 
     @property

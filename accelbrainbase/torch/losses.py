@@ -1,7 +1,6 @@
 """Losses as :class:`ComputableLoss` (PyTorch). Each returns the batch mean."""
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from accelbrainbase.core.interfaces import ComputableLoss
