@@ -38,6 +38,20 @@ class RestrictedBoltzmannMachinesBase(Learner):
     reconstructions; ``transform`` gives (N, n_hidden) hidden probabilities.
     """
 
+    def __init__(self, n_visible: int, n_hidden: int, visible: str = "bernoulli", k: int = 1,
+                 persistent: bool = False, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers=(),
+                 device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_rbm(n_visible, n_hidden, visible, k, persistent)
+        self.add_parameter("weight", (self.n_visible, self.n_hidden), std=0.01)  # Hinton 2010, sec. 8
+        self.add_parameter("visible_bias", (self.n_visible,))
+        self.add_parameter("hidden_bias", (self.n_hidden,))
+        self._setup_learning("mse", optimizer, regularizers, device)
+
+    def rbm_parameters(self):
+        """(weight, visible_bias, hidden_bias) as backend tensors."""
+        return tuple(self.parameter_value(n) for n in ("weight", "visible_bias", "hidden_bias"))
+
     def _check_rbm(self, n_visible: int, n_hidden: int, visible: str, k: int, persistent: bool) -> None:
         self.n_visible = check_positive("n_visible", n_visible, integer=True)
         self.n_hidden = check_positive("n_hidden", n_hidden, integer=True)

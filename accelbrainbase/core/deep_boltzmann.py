@@ -18,7 +18,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from accelbrainbase.core.boltzmann import VISIBLE_UNITS
+from accelbrainbase.core.boltzmann import DEFAULT_RBM_OPTIMIZER, VISIBLE_UNITS
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
@@ -70,6 +70,15 @@ class DeepBeliefNetworksBase(Learner):
     #: the backend's RestrictedBoltzmannMachines class, set by the backend module
     rbm_class: type = None
     monitor = "loss"
+
+    def __init__(self, units, visible: str = "bernoulli", k: int = 1, persistent: bool = False,
+                 pretrain_epochs: int = 10, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers=(),
+                 device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, optimizer,
+                               regularizers, device)
+        self.add_children("rbms", rbms)
+        self._setup_learning("mse", optimizer, regularizers, device)
 
     def _check_dbn(self, units, visible, k, persistent, pretrain_epochs, optimizer, regularizers,
                    device) -> list:
@@ -223,6 +232,24 @@ class DeepBoltzmannMachinesBase(Learner):
     #: the backend's RestrictedBoltzmannMachines class (for pre-training), set by the backend
     rbm_class: type = None
     monitor = "reconstruction_mse"
+
+    def __init__(self, units, visible: str = "bernoulli", pretrain_epochs: int = 10,
+                 mean_field_steps: int = 10, mean_field_tol: float = 1e-5, gibbs_steps: int = 1,
+                 n_chains: int = 100, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers=(),
+                 device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_dbm(units, visible, pretrain_epochs, mean_field_steps, mean_field_tol,
+                        gibbs_steps, n_chains)
+        for l, (a, b) in enumerate(zip(self.units[:-1], self.units[1:])):
+            self.add_parameter(f"weight{l}", (a, b), std=0.01)
+        for l, a in enumerate(self.units):
+            self.add_parameter(f"bias{l}", (a,))
+        self._setup_learning("mse", optimizer, regularizers, device)
+
+    def dbm_parameters(self):
+        """([weight0, ..., weight{L-1}], [bias0, ..., bias{L}]) as backend tensors."""
+        return ([self.parameter_value(f"weight{l}") for l in range(self.n_layers)],
+                [self.parameter_value(f"bias{l}") for l in range(self.n_layers + 1)])
 
     def _check_dbm(self, units, visible, pretrain_epochs, mean_field_steps, mean_field_tol,
                    gibbs_steps, n_chains) -> None:

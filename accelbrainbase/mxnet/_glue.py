@@ -142,6 +142,22 @@ class GluonModel(Learner, gluon.HybridBlock):
         self.hybridize()
         self._trainer = None
 
+    # -- structure (lets core constructors declare parameters and children) -------------------
+    def add_parameter(self, name: str, shape: tuple, std: float = 0.0) -> None:
+        """A parameter ``name``: N(0, std^2) entries, or zeros when ``std`` is 0."""
+        init = mx.init.Normal(std) if std else "zeros"
+        setattr(self, name, self.params.get(name, shape=shape, init=init))
+
+    def parameter_value(self, name: str):
+        return getattr(self, name).data()
+
+    def add_children(self, name: str, children) -> None:
+        """Child models under ``name`` (canonical names ``name.0....``)."""
+        container = gluon.nn.HybridSequential()
+        for child in children:
+            container.add(child)
+        setattr(self, name, container)
+
     # -- conversion -------------------------------------------------------------------------------
     def _tensor(self, arr: Any) -> nd.NDArray:
         if isinstance(arr, nd.NDArray):

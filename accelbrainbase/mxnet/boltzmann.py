@@ -1,12 +1,9 @@
 """Boltzmann machines (MXNet Gluon). The sampling and learning math is in core/boltzmann.py."""
 from __future__ import annotations
 
-from typing import Iterable
-
 import mxnet as mx
-from mxnet import gluon
 
-from accelbrainbase.core.boltzmann import DEFAULT_RBM_OPTIMIZER, RestrictedBoltzmannMachinesBase
+from accelbrainbase.core.boltzmann import RestrictedBoltzmannMachinesBase
 from accelbrainbase.core.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import GluonModel
@@ -15,20 +12,6 @@ from accelbrainbase.mxnet._glue import GluonModel
 @register("representation")
 class RestrictedBoltzmannMachines(RestrictedBoltzmannMachinesBase, GluonModel):
     __doc__ = RestrictedBoltzmannMachinesBase.__doc__
-
-    def __init__(self, n_visible: int, n_hidden: int, visible: str = "bernoulli", k: int = 1,
-                 persistent: bool = False, optimizer=DEFAULT_RBM_OPTIMIZER,
-                 regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_rbm(n_visible, n_hidden, visible, k, persistent)
-        self.weight = self.params.get("weight", shape=(self.n_visible, self.n_hidden),
-                                      init=mx.init.Normal(0.01))
-        self.visible_bias = self.params.get("visible_bias", shape=(self.n_visible,), init="zeros")
-        self.hidden_bias = self.params.get("hidden_bias", shape=(self.n_hidden,), init="zeros")
-        self._setup_learning("mse", optimizer, regularizers, device)
-
-    def rbm_parameters(self):
-        return self.weight.data(), self.visible_bias.data(), self.hidden_bias.data()
 
     def hybrid_forward(self, F, v, weight, visible_bias, hidden_bias):
         """Mean-field reconstruction, written with ``F`` so it hybridizes."""
@@ -46,17 +29,6 @@ def _value(F, param, like):
 class DeepBeliefNetworks(DeepBeliefNetworksBase, GluonModel):
     __doc__ = DeepBeliefNetworksBase.__doc__
     rbm_class = RestrictedBoltzmannMachines
-
-    def __init__(self, units, visible: str = "bernoulli", k: int = 1, persistent: bool = False,
-                 pretrain_epochs: int = 10, optimizer=DEFAULT_RBM_OPTIMIZER,
-                 regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, optimizer,
-                               regularizers, device)
-        self.rbms = gluon.nn.HybridSequential()
-        for rbm in rbms:
-            self.rbms.add(rbm)
-        self._setup_learning("mse", optimizer, regularizers, device)
 
     def hybrid_forward(self, F, v):
         """Reconstruction of the unrolled auto-encoder, written with ``F`` so it hybridizes."""
@@ -76,24 +48,6 @@ class DeepBeliefNetworks(DeepBeliefNetworksBase, GluonModel):
 class DeepBoltzmannMachines(DeepBoltzmannMachinesBase, GluonModel):
     __doc__ = DeepBoltzmannMachinesBase.__doc__
     rbm_class = RestrictedBoltzmannMachines
-
-    def __init__(self, units, visible: str = "bernoulli", pretrain_epochs: int = 10,
-                 mean_field_steps: int = 10, mean_field_tol: float = 1e-5, gibbs_steps: int = 1,
-                 n_chains: int = 100, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers: Iterable = (),
-                 device: str = "cpu"):
-        super().__init__()
-        self._check_dbm(units, visible, pretrain_epochs, mean_field_steps, mean_field_tol,
-                        gibbs_steps, n_chains)
-        for l, (a, b) in enumerate(zip(self.units[:-1], self.units[1:])):
-            setattr(self, f"weight{l}", self.params.get(f"weight{l}", shape=(a, b), init=mx.init.Normal(0.01)))
-        for l, a in enumerate(self.units):
-            setattr(self, f"bias{l}", self.params.get(f"bias{l}", shape=(a,), init="zeros"))
-        self._setup_learning("mse", optimizer, regularizers, device)
-
-    def dbm_parameters(self):
-        """([weight0, ..., weight{L-1}], [bias0, ..., bias{L}]) as NDArrays."""
-        return ([getattr(self, f"weight{l}").data() for l in range(self.n_layers)],
-                [getattr(self, f"bias{l}").data() for l in range(self.n_layers + 1)])
 
     def hybrid_forward(self, F, v, **params):
         """E[v | mu1] after exactly ``mean_field_steps`` sweeps, written with ``F`` (hybridizes)."""

@@ -130,6 +130,19 @@ class TorchModel(Learner, nn.Module):
         self.to(torch_device(device))
         self._optimizer = None
 
+    # -- structure (lets core constructors declare parameters and children) -------------------
+    def add_parameter(self, name: str, shape: tuple, std: float = 0.0) -> None:
+        """A parameter ``name``: N(0, std^2) entries, or zeros when ``std`` is 0."""
+        value = torch.randn(*shape) * std if std else torch.zeros(*shape)
+        setattr(self, name, nn.Parameter(value))
+
+    def parameter_value(self, name: str):
+        return getattr(self, name)
+
+    def add_children(self, name: str, children) -> None:
+        """Child models under ``name`` (canonical names ``name.0....``)."""
+        setattr(self, name, nn.ModuleList(children))
+
     # -- conversion -------------------------------------------------------------------------------
     @property
     def torch_device(self) -> torch.device:
