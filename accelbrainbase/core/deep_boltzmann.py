@@ -22,6 +22,7 @@ from accelbrainbase.core.boltzmann import DEFAULT_RBM_OPTIMIZER, VISIBLE_UNITS
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.optim import OptimizerSpec
 from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
@@ -50,6 +51,10 @@ def _seed_backend(model, seed: Optional[int]) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+#: back-propagation through the unrolled sigmoid network needs a faster optimizer than CD does
+DEFAULT_FINE_TUNE_OPTIMIZER = OptimizerSpec("adam", learning_rate=3e-3)
+
+
 # ================================================================================================
 class DeepBeliefNetworksBase(Learner):
     """Deep belief network: a stack of RBMs ``rbms`` (Hinton, Osindero & Teh 2006).
@@ -58,11 +63,11 @@ class DeepBeliefNetworksBase(Learner):
     ``visible`` units, higher layers are Bernoulli); a list of ``RestrictedBoltzmannMachines``
     whose sizes chain may be given instead (``k``/``persistent`` then apply only to built RBMs).
 
-    Learning: on the first ``learn`` each RBM learns for ``pretrain_epochs`` epochs (CD-k or PCD,
-    through its own ``learn``) on the hidden probabilities of the layers below (greedy
+    Learning: on the first ``learn`` each RBM learns for ``pretrain_epochs`` epochs (CD-k or PCD
+    with ``pretrain_optimizer``, through its own ``learn``) on the hidden probabilities of the layers below (greedy
     layer-wise pre-training; histories in ``pretrain_histories_``); then the main loop fine-tunes
-    the unrolled, tied deep auto-encoder by back-propagation of the reconstruction MSE (Hinton &
-    Salakhutdinov 2006). Shapes: ``encode``/``transform`` (N, n_visible) -> (N, hL) top-layer
+    the unrolled, tied deep auto-encoder by back-propagation of the reconstruction MSE with
+    ``optimizer`` (Hinton & Salakhutdinov 2006). Shapes: ``encode``/``transform`` (N, n_visible) -> (N, hL) top-layer
     probabilities; ``decode`` (N, hL) -> (N, n_visible); ``inference`` = decode(encode(x));
     ``sample(n)`` -> (n, n_visible).
     """
@@ -72,10 +77,11 @@ class DeepBeliefNetworksBase(Learner):
     monitor = "loss"
 
     def __init__(self, units, visible: str = "bernoulli", k: int = 1, persistent: bool = False,
-                 pretrain_epochs: int = 10, optimizer=DEFAULT_RBM_OPTIMIZER, regularizers=(),
-                 device: str = "cpu"):
+                 pretrain_epochs: int = 10, pretrain_optimizer=DEFAULT_RBM_OPTIMIZER,
+                 optimizer=DEFAULT_FINE_TUNE_OPTIMIZER, regularizers=(), device: str = "cpu"):
         super().__init__()  # the framework's module / block
-        rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, optimizer,
+        self.pretrain_optimizer = pretrain_optimizer
+        rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, pretrain_optimizer,
                                regularizers, device)
         self.add_children("rbms", rbms)
         self._setup_learning("mse", optimizer, regularizers, device)
@@ -491,3 +497,46 @@ class DeepBoltzmannMachinesBase(Learner):
             return self._visible_mean(states[1], weights, biases)
 
         return self.apply_numpy(generate, start)
+
+    # -- likelihood (NumPy, float64; accelbrainbase.core.dbm_likelihood) -----------------------------
+    def _numpy_dbm_params(self):
+        """([W_0, ..., W_(L-1)], [b_0, ..., b_L]) as NumPy arrays from :meth:`export_state`."""
+        state = self.export_state()
+        return ([state[f"weight{l}"] for l in range(self.n_layers)],
+                [state[f"bias{l}"] for l in range(self.n_layers + 1)])
+
+    def log_partition(self, max_units: int = 20) -> float:
+        """Exact log Z by enumerating the smaller parity class (odd or even layers, at most
+        ``max_units`` units in total); larger models: :meth:`ais_log_partition`."""
+        from accelbrainbase.core.dbm_likelihood import log_partition_exact
+
+        return log_partition_exact(*self._numpy_dbm_params(), visible=self.visible, max_units=max_units)
+
+    def ais_log_partition(self, n_chains: int = 100, n_betas: int = 10000, seed: Optional[int] = None):
+        """Annealed importance sampling estimate of log Z (an ``AISResult``) from the base model
+        with zero weights and the same biases (Salakhutdinov & Hinton 2009, section 4)."""
+        from accelbrainbase.core.dbm_likelihood import ais_log_partition
+
+        return ais_log_partition(*self._numpy_dbm_params(), visible=self.visible, n_chains=n_chains,
+                                 n_betas=n_betas, seed=seed)
+
+    def log_likelihood_lower_bound(self, observed_arr: np.ndarray, log_z: Optional[float] = None,
+                                   mean_field_steps: Optional[int] = None) -> np.ndarray:
+        """Mean-field variational lower bound on log p(v) per sample, (N,): -E(v, mu) + H(mu) - log Z
+        with mu from :meth:`mean_field` (``mean_field_steps`` overrides the model's number of
+        sweeps). ``log_z=None`` computes log Z exactly (small models); otherwise pass an estimate,
+        e.g. ``ais_log_partition().log_z``. Bernoulli inputs must be binary."""
+        from accelbrainbase.core.dbm_likelihood import variational_lower_bound
+
+        x = self.check_samples("observed_arr", observed_arr)
+        weights, biases = self._numpy_dbm_params()
+        if log_z is None:
+            log_z = self.log_partition()
+        if mean_field_steps is None:
+            mu = self.mean_field(x)
+        else:
+            steps = check_positive("mean_field_steps", mean_field_steps, integer=True)
+            joined = self._chunked(lambda chunk: self.apply_numpy(
+                lambda v: self.ops.concat(self.mean_field_tensors(v, steps=steps)[1:], axis=1), chunk), x)
+            mu = np.split(joined, np.cumsum(self.units[1:-1]), axis=1)
+        return variational_lower_bound(x, weights, biases, mu, log_z, visible=self.visible)
