@@ -33,7 +33,7 @@ import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.likelihood import (
-    AISResult, VISIBLE_TYPES, _check_betas, _default_betas, _logsumexp, _sigmoid, _states,
+    AISResult, VISIBLE_TYPES, _check_betas, ais_result, _default_betas, _logsumexp, _sigmoid, _states,
 )
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
@@ -263,22 +263,6 @@ def variational_lower_bound(v: Any, weights: Any, biases: Any, mu: Sequence[Any]
 
 
 # ----------------------------------------------------------------------------- AIS
-def _ais_result(log_z_a: float, log_w: np.ndarray) -> AISResult:
-    n = len(log_w)
-    m = float(np.max(log_w))
-    r = np.exp(log_w - m)
-    mean_r = float(np.mean(r))
-    se_r = float(np.std(r, ddof=1)) / np.sqrt(n) if n > 1 else 0.0
-    lo = mean_r - 3.0 * se_r
-    return AISResult(
-        log_z=log_z_a + m + float(np.log(mean_r)),
-        log_z_std=se_r / mean_r,
-        lower=log_z_a + m + float(np.log(lo)) if lo > 0 else float("-inf"),
-        upper=log_z_a + m + float(np.log(mean_r + 3.0 * se_r)),
-        log_weights=log_w,
-    )
-
-
 def ais_log_partition(
     weights: Any,
     biases: Any,
@@ -355,4 +339,4 @@ def ais_log_partition(
         for l in odd:
             p = _sigmoid(bs[l] + beta * _neighbour_input(full, ws, l))
             xs[l] = (rng.random(p.shape) < p).astype(np.float64)
-    return _ais_result(log_z_a, log_w)
+    return ais_result(log_z_a, log_w)

@@ -325,10 +325,16 @@ def ais_log_partition(
         else:
             v = mean_v + rng.standard_normal((n_chains, n_v))
 
+    return ais_result(log_z_a, log_w)
+
+
+def ais_result(log_z_a: float, log_w: np.ndarray) -> AISResult:
+    """The AIS estimate ``log Z_A + log mean(w)`` with its standard error and 3-sigma range."""
+    n = len(log_w)
     m = float(np.max(log_w))
     r = np.exp(log_w - m)
     mean_r = float(np.mean(r))
-    se_r = float(np.std(r, ddof=1)) / np.sqrt(n_chains) if n_chains > 1 else 0.0
+    se_r = float(np.std(r, ddof=1)) / np.sqrt(n) if n > 1 else 0.0
     log_z = log_z_a + m + float(np.log(mean_r))
     lo = mean_r - 3.0 * se_r
     return AISResult(
