@@ -14,7 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train one model on real data and show the results")
-    demo.add_argument("name", choices=["autoencoder", "rbm"])
+    demo.add_argument("name", choices=["autoencoder", "rbm", "dbm", "encdec-ad"])
     demo.add_argument("--backend", choices=BACKENDS, default="torch")
     demo.add_argument("--epochs", type=int, default=60)
     demo.add_argument("--seed", type=int, default=0)
@@ -22,10 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true")
 
     compare = sub.add_parser("compare", help="train every registered model for a problem setting")
-    compare.add_argument("setting", choices=["representation"])
+    compare.add_argument("setting", choices=["representation", "anomaly-detection"])
     compare.add_argument("--backends", default=",".join(BACKENDS),
                          help="comma-separated, from: " + ", ".join(BACKENDS))
-    compare.add_argument("--data", choices=["digits", "mnist5k"], default="digits")
+    compare.add_argument("--data", choices=["digits", "mnist5k", "ecg5000", "synthetic"], default=None,
+                         help="default: digits (representation), ecg5000 (anomaly-detection)")
     compare.add_argument("--epochs", type=int, default=60)
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--json", default=None, help="also write the rows to this JSON file")

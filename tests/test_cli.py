@@ -57,3 +57,19 @@ def test_demo_rbm_reports_likelihood_and_writes_pictures(tmp_path, capsys, backe
     assert "test log-likelihood" in out and "AIS log Z" in out and "reconstruction MSE" in out
     for picture in ("filters.png", "reconstructions.png", "samples.png", "loss.png"):
         assert os.path.getsize(tmp_path / picture) > 1000
+
+
+def test_demo_dbm_reports_ais_and_lower_bound_and_writes_pictures(tmp_path, capsys, backend, monkeypatch):
+    import functools
+
+    from accelbrainbase.workbench import demos
+
+    name = backend.__name__.split(".")[-1]
+    # a shorter AIS run than the demo's 10,000 temperatures keeps the test fast
+    monkeypatch.setattr(demos, "demo_dbm", functools.partial(demos.demo_dbm, ais_betas=500))
+    assert main(["demo", "dbm", "--backend", name, "--epochs", "1", "--no-progress", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "DBM 64-100-100" in out and "AIS log Z = " in out and "500 temperatures" in out
+    assert "variational lower bound on log p(v)" in out and "nats/digit" in out and "reconstruction MSE" in out
+    for picture in ("filters.png", "reconstructions.png", "samples.png", "loss.png"):
+        assert os.path.getsize(tmp_path / picture) > 1000

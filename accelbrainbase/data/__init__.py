@@ -6,8 +6,20 @@ from accelbrainbase.data.extractors import CSVExtractor, ImageExtractor
 from accelbrainbase.data.iterators import ArrayIterator, CSVIterator, ImageFolderIterator
 from accelbrainbase.data.noise import CutoutNoise, GaussianNoise, MaskingNoise, SaltAndPepperNoise
 from accelbrainbase.data.normalization import Normalizer
+from accelbrainbase.data.sequence_datasets import (
+    SEQUENCE_DATASETS, SequenceDataset, load_ecg5000, load_sequence_dataset, load_synthetic, make_periodic_anomalies,
+)
+from accelbrainbase.data.sequences import WindowIterator, sliding_windows
 
 __all__ = [
+    "WindowIterator",
+    "sliding_windows",
+    "SequenceDataset",
+    "SEQUENCE_DATASETS",
+    "load_ecg5000",
+    "load_synthetic",
+    "load_sequence_dataset",
+    "make_periodic_anomalies",
     "ArrayIterator",
     "CSVIterator",
     "ImageFolderIterator",

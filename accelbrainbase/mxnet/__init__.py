@@ -10,6 +10,10 @@ restore_torch_threads()
 from accelbrainbase.mxnet.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
+from accelbrainbase.mxnet.convolutional import (  # noqa: E402
+    ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
+    ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
+)
 from accelbrainbase.mxnet.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -17,8 +21,12 @@ from accelbrainbase.mxnet.networks import (  # noqa: E402
     AutoEncoder, DenoisingAutoEncoder, NeuralNetworks, StackedAutoEncoder,
 )
 from accelbrainbase.mxnet.regularizers import MaxNorm  # noqa: E402
+from accelbrainbase.mxnet.recurrent import EncDecAD, EncoderDecoder, LSTMNetworks  # noqa: E402
 
 __all__ = [
+    "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
+    "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
+    "EncDecAD", "EncoderDecoder", "LSTMNetworks",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",

@@ -9,6 +9,10 @@ require_framework("torch")
 from accelbrainbase.torch.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
+from accelbrainbase.torch.convolutional import (  # noqa: E402
+    ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
+    ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
+)
 from accelbrainbase.torch.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -16,8 +20,12 @@ from accelbrainbase.torch.networks import (  # noqa: E402
     AutoEncoder, DenoisingAutoEncoder, NeuralNetworks, StackedAutoEncoder,
 )
 from accelbrainbase.torch.regularizers import MaxNorm  # noqa: E402
+from accelbrainbase.torch.recurrent import EncDecAD, EncoderDecoder, LSTMNetworks  # noqa: E402
 
 __all__ = [
+    "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
+    "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
+    "EncDecAD", "EncoderDecoder", "LSTMNetworks",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",

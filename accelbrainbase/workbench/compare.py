@@ -8,19 +8,20 @@ from accelbrainbase.core.backends import BACKENDS, get_backend
 from accelbrainbase.core.errors import MissingDependencyError
 from accelbrainbase.core.validation import check_choice
 from accelbrainbase.data.datasets import load_dataset
-from accelbrainbase.workbench import representation
+from accelbrainbase.workbench import anomaly, representation
 from accelbrainbase.workbench.report import format_table, plot_bars, write_json
 
-SETTINGS = {"representation": representation}
+SETTINGS = {"representation": representation, "anomaly-detection": anomaly}
 
 
-def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str = "digits",
+def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | None = None,
             epochs: int = 60, seed: int = 0, out: str | None = None, json_path: str | None = None,
             progress: bool = True, echo=print) -> List[Dict]:
     """Run ``setting`` for each backend that imports here; print and return the rows.
 
     A backend whose framework is missing is reported and skipped, not fatal, unless no
-    backend is left.
+    backend is left. ``data`` defaults to the setting's own (digits for representation,
+    ECG5000 for anomaly detection).
     """
     module = SETTINGS[check_choice("problem setting", setting, SETTINGS)]
     usable = []
@@ -34,7 +35,8 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str = "di
         usable.append(backend)
     if not usable:
         raise MissingDependencyError(f"none of the backends {list(backends)} can be imported here")
-    dataset = load_dataset(data)
+    data = data or getattr(module, "DEFAULT_DATA", "digits")
+    dataset = module.load_data(data) if hasattr(module, "load_data") else load_dataset(data)
     rows = module.run(dataset, usable, epochs=epochs, seed=seed, progress=progress)
     plain = [{k: v for k, v in row.items() if k in module.COLUMNS} for row in rows]
     echo(f"\n{setting} on {data} (test set: {len(dataset.x_test)} samples, {epochs} epochs, seed {seed})\n")
@@ -44,7 +46,8 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str = "di
         echo(f"\nrows written to {json_path}")
     if out:
         os.makedirs(out, exist_ok=True)
-        path = plot_bars(plain, "test_mse", os.path.join(out, f"{setting}-{data}.png"),
-                         f"{setting} on {data}: test reconstruction MSE")
+        metric = getattr(module, "PLOT_METRIC", "test_mse")
+        title = getattr(module, "PLOT_TITLE", "test reconstruction MSE")
+        path = plot_bars(plain, metric, os.path.join(out, f"{setting}-{data}.png"), f"{setting} on {data}: {title}")
         echo(f"plot written to {path}")
     return rows

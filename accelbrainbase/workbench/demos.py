@@ -12,7 +12,7 @@ from accelbrainbase.data.datasets import load_digits
 from accelbrainbase.workbench import representation
 from accelbrainbase.workbench.report import format_table
 
-DEMOS = ("autoencoder", "rbm")
+DEMOS = ("autoencoder", "rbm", "dbm", "encdec-ad")
 
 
 def demo_autoencoder(backend: str = "torch", epochs: int = 60, out: str = "out/demo-autoencoder",
@@ -82,6 +82,108 @@ def demo_rbm(backend: str = "torch", epochs: int = 60, out: str = "out/demo-rbm"
     return {"model": model, "reconstruction_mse": mse}
 
 
+def demo_dbm(backend: str = "torch", epochs: int = 60, out: str = "out/demo-dbm", seed: int = 0,
+             progress: bool = True, echo=print, hidden=(100, 100), ais_chains: int = 100,
+             ais_betas: int = 10000) -> dict:
+    """A Bernoulli deep Boltzmann machine 64-100-100 (layer-wise pre-training, then joint training
+    with mean field + persistent chains; Salakhutdinov & Hinton 2009) on binarized digits: AIS
+    estimate of log Z (``ais_chains`` chains, ``ais_betas`` temperatures), the mean test
+    variational lower bound on log p(v), reconstruction MSE; pictures of the first-layer filters,
+    reconstructions, samples and the loss curves."""
+    from accelbrainbase.core.plotting import plot_filters, plot_image_rows
+    from accelbrainbase.data.iterators import ArrayIterator
+
+    dataset = load_digits()
+    train = (dataset.x_train > 0.5).astype(np.float32)
+    test = (dataset.x_test > 0.5).astype(np.float32)
+    units = [64, *hidden]
+    name = "-".join(map(str, units))
+    seed_everything(seed)
+    model = models("representation", backend)["DeepBoltzmannMachines"](units)
+    model.learn(ArrayIterator(train, test_x=test, batch_size=20, epochs=epochs, seed=seed), progress=progress)
+    ais = model.ais_log_partition(n_chains=ais_chains, n_betas=ais_betas, seed=seed)
+    bound = float(model.log_likelihood_lower_bound(test, log_z=ais.log_z).mean())
+    mse = float(np.mean((model.inference(test) - test) ** 2))
+    mean_mse = float(np.mean((train.mean(0) - test) ** 2))
+    echo(f"DBM {name} ({backend}), layer-wise pre-training + {epochs} epochs of mean-field/PCD "
+         f"training on binarized digits")
+    echo(f"  AIS log Z = {ais.log_z:.3f} +/- {ais.log_z_std:.3f} (3-sigma range [{ais.lower:.3f}, "
+         f"{ais.upper:.3f}], {ais_chains} chains, {ais_betas} temperatures)")
+    echo(f"  test variational lower bound on log p(v) {bound:.3f} nats/digit (with the AIS log Z)")
+    echo(f"  test reconstruction MSE {mse:.4f} (mean image: {mean_mse:.4f})")
+    os.makedirs(out, exist_ok=True)
+    x = test[:12]
+    paths = [
+        plot_filters(model.export_state()["weight0"].T, dataset.image_shape, os.path.join(out, "filters.png"),
+                     title=f"DBM first-layer filters ({backend})"),
+        plot_image_rows([x, model.inference(x)], ["original", "reconstructed"], dataset.image_shape,
+                        os.path.join(out, "reconstructions.png"), title="binarized test digits, E[v | mu1]"),
+        plot_image_rows([model.sample(12, gibbs_steps=1000, seed=seed)], ["samples"], dataset.image_shape,
+                        os.path.join(out, "samples.png"), title="after 1000 block-Gibbs steps from noise"),
+    ]
+    model.history_.plot(os.path.join(out, "loss.png"), title=f"DBM ({backend}) on digits")
+    paths.append(os.path.join(out, "loss.png"))
+    echo(f"  pictures: {', '.join(paths)}")
+    return {"model": model, "ais": ais, "lower_bound": bound, "reconstruction_mse": mse}
+
+
+def plot_anomaly_scores(windows: np.ndarray, point_scores: np.ndarray, labels: np.ndarray, threshold: float,
+                        path: str, title: str) -> str:
+    """Windows (N, T, F) laid end to end as one series (each step's F values in time order),
+    its per-point anomaly score with the threshold, and the true anomalies shaded."""
+    from accelbrainbase.core.plotting import _pyplot
+
+    plt = _pyplot()
+    n, steps, width = windows.shape
+    series = windows.reshape(-1)
+    scores = np.repeat(point_scores.reshape(-1), width)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    top.plot(series, lw=0.8, color="#333")
+    for i in np.flatnonzero(labels):
+        for ax in (top, bottom):
+            ax.axvspan(i * steps * width, (i + 1) * steps * width, color="#e66", alpha=0.2, lw=0)
+    top.set_ylabel("signal")
+    top.set_title(title)
+    bottom.plot(scores, lw=0.8, color="#37a", label="anomaly score (Mahalanobis)")
+    bottom.axhline(threshold, color="#e33", ls="--", lw=1, label="threshold (max F0.1 on validation)")
+    bottom.set_ylabel("score")
+    bottom.set_xlabel("time (true anomalies shaded)")
+    bottom.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def demo_encdec_ad(backend: str = "torch", epochs: int = 40, out: str = "out/demo-encdec-ad", seed: int = 0,
+                   progress: bool = True, echo=print) -> dict:
+    """EncDec-AD on ECG5000 (normal vs abnormal heartbeats): ROC-AUC, precision, recall and F0.1
+    at the threshold chosen on validation, next to PCA and IsolationForest; a PNG of test beats
+    with their anomaly scores and the true anomalies."""
+    from accelbrainbase.data.sequence_datasets import load_ecg5000
+    from accelbrainbase.workbench import anomaly
+
+    dataset = load_ecg5000()
+    cls = models("anomaly-detection", backend)["EncDecAD"]
+    row = anomaly.run_model(cls, backend, dataset, epochs=epochs, seed=seed, progress=progress)
+    detector = row.pop("model_object")
+    rows = [row] + anomaly.baselines(dataset, seed=seed)
+    echo(f"EncDec-AD ({backend}) on {dataset.description}: {len(dataset.x_test)} test beats, "
+         f"{int(dataset.y_test.sum())} abnormal; threshold {detector.threshold_:.3f}")
+    echo(format_table(rows, anomaly.COLUMNS))
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    normal, abnormal = np.flatnonzero(dataset.y_test == 0), np.flatnonzero(dataset.y_test == 1)
+    pick = np.sort(np.concatenate([rng.choice(normal, 6, replace=False), rng.choice(abnormal, 4, replace=False)]))
+    x = dataset.x_test[pick]
+    path = plot_anomaly_scores(x, detector.score_points(x), dataset.y_test[pick], detector.threshold_,
+                               os.path.join(out, "scores.png"), f"EncDec-AD ({backend}) on ECG5000 test beats")
+    detector.history_.plot(os.path.join(out, "loss.png"), title=f"EncDec-AD ({backend}) on ECG5000")
+    echo(f"\npictures: {path}, {os.path.join(out, 'loss.png')}")
+    return {"rows": rows, "model": detector}
+
+
 def run_demo(name: str, **kwargs) -> dict:
     check_choice("demo", name, DEMOS)
-    return {"autoencoder": demo_autoencoder, "rbm": demo_rbm}[name](**kwargs)
+    return {"autoencoder": demo_autoencoder, "rbm": demo_rbm, "dbm": demo_dbm,
+            "encdec-ad": demo_encdec_ad}[name](**kwargs)

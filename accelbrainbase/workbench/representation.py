@@ -37,15 +37,25 @@ def run_model(cls, backend: str, dataset: Dataset, *, code_size: int, epochs: in
               batch_size: int, seed: int, progress: bool) -> Dict:
     """Train one registered model from its ``example`` configuration; score it on the test set."""
     seed_everything(seed)
-    model = cls.example(dataset.n_features, code_size=code_size)
-    data = dataset.iterator(batch_size=batch_size, epochs=epochs, seed=seed, labels=False)
+    if getattr(cls, "sequence_input", False):  # images as sequences of rows: (N, H, W)
+        from accelbrainbase.data.iterators import ArrayIterator
+
+        rows = (-1,) + tuple(dataset.image_shape[-2:])
+        model = cls.example(dataset.image_shape[-1], code_size=code_size)
+        data = ArrayIterator(dataset.x_train.reshape(rows), test_x=dataset.x_test.reshape(rows),
+                             batch_size=batch_size, epochs=epochs, seed=seed)
+        x_test = dataset.x_test.reshape(rows)
+    else:
+        model = cls.example(dataset.n_features, code_size=code_size)
+        data = dataset.iterator(batch_size=batch_size, epochs=epochs, seed=seed, labels=False)
+        x_test = dataset.x_test
     start = time.perf_counter()
     model.learn(data, progress=progress)
     seconds = time.perf_counter() - start
-    reconstruction = model.inference(dataset.x_test)
+    reconstruction = model.inference(x_test)
     return {"model": cls.__name__, "backend": backend, "parameters": model.n_parameters,
             "train_seconds": seconds,
-            "test_mse": float(np.mean((reconstruction - dataset.x_test) ** 2)),
+            "test_mse": float(np.mean((reconstruction - x_test) ** 2)),
             "model_object": model}
 
 

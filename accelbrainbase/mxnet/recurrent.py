@@ -1,0 +1,124 @@
+"""LSTM networks, the LSTM encoder-decoder and EncDec-AD (MXNet Gluon, ``gluon.rnn.LSTM``).
+
+Hyper-parameters, checks and losses: core/recurrent.py; the detector: core/anomaly.py. The
+fused LSTM's parameters (``_unfused.K.i2h_weight``, ...) are exported under torch's names
+(``weight_ih_lK``, ...); both stack the gates as input, forget, cell, output.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Optional
+
+import mxnet as mx
+from mxnet import gluon, nd
+
+from accelbrainbase.core.anomaly import EncDecADBase
+from accelbrainbase.core.recurrent import EncoderDecoderBase, LSTMNetworksBase, canonical_lstm_name
+from accelbrainbase.core.registry import register
+from accelbrainbase.mxnet._glue import GluonModel, activate
+
+
+def _lstm(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> gluon.rnn.LSTM:
+    """Batch-first fused LSTM initialised like torch's: U(-1/sqrt(H), 1/sqrt(H)) everywhere."""
+    init = mx.init.Uniform(1.0 / math.sqrt(hidden_size))
+    return gluon.rnn.LSTM(hidden_size, num_layers, layout="NTC", dropout=dropout, input_size=input_size,
+                          i2h_weight_initializer=init, h2h_weight_initializer=init,
+                          i2h_bias_initializer=init, h2h_bias_initializer=init)
+
+
+def _zero_state(F, lstm: gluon.rnn.LSTM, x):
+    """Zero (h, c) for ``x`` (N, T, F); symbolic graphs leave the batch size to inference."""
+    batch = 0 if F is mx.sym else x.shape[0]
+    kwargs = {} if F is mx.sym else {"ctx": x.context}
+    return lstm.begin_state(batch, func=F.zeros, **kwargs)
+
+
+class _Recurrent:
+    @staticmethod
+    def flip_time(x):
+        return nd.flip(x, axis=1)
+
+    def _canonical_parameters(self):
+        return {canonical_lstm_name(k): v for k, v in super()._canonical_parameters().items()}
+
+
+class LSTMNetworks(_Recurrent, LSTMNetworksBase, GluonModel):
+    """Stacked LSTM, batch-first; see :class:`accelbrainbase.core.recurrent.LSTMNetworksBase`.
+
+    Shapes: (N, T, input_size) -> (N, T, output_size or hidden_size).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
+                 output_size: Optional[int] = None, output_activation: str = "identity",
+                 seq_len: Optional[int] = None, loss="mse", optimizer="adam",
+                 regularizers: Iterable = (), device: str = "cpu"):
+        super().__init__()
+        self._check_lstm(input_size, hidden_size, num_layers, dropout, output_size, output_activation, seq_len)
+        self.lstm = _lstm(self.input_size, self.hidden_size, self.num_layers, self.dropout)
+        self.output = None
+        if self.output_size is not None:
+            self.output = gluon.nn.Dense(self.output_size, in_units=self.hidden_size, flatten=False)
+        self._setup_learning(loss, optimizer, regularizers, device)
+
+    def hybrid_forward(self, F, x):
+        out = self.lstm(x)
+        if self.output is None:
+            return out
+        return activate(F, self.output_activation, self.output(out))
+
+
+@register("representation")
+class EncoderDecoder(_Recurrent, EncoderDecoderBase, GluonModel):
+    """LSTM encoder-decoder reconstructing in reverse order; see
+    :class:`accelbrainbase.core.recurrent.EncoderDecoderBase`.
+
+    ``hybrid_forward``: free-running decoder outputs ``[x'(T), ..., x'(1)]`` (N, T, F), a
+    ``contrib.foreach`` loop so that it hybridizes for any T; ``teacher_forced``: the same with
+    the true inputs fed to the decoder (one fused call).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
+                 seq_len: Optional[int] = None, teacher_forcing: float = 1.0, loss="mse",
+                 optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
+        super().__init__()
+        self._check_encoder_decoder(input_size, hidden_size, num_layers, dropout, seq_len, teacher_forcing)
+        args = (self.input_size, self.hidden_size, self.num_layers, self.dropout)
+        self.encoder = _lstm(*args)
+        self.decoder = _lstm(*args)
+        self.output = gluon.nn.Dense(self.input_size, in_units=self.hidden_size, flatten=False)
+        self._setup_learning(loss, optimizer, regularizers, device)
+
+    def _start(self, F, x):
+        out, states = self.encoder(x, _zero_state(F, self.encoder, x))
+        return self.output(F.slice_axis(out, axis=1, begin=-1, end=None)), states  # x'(T), (h, c)
+
+    def encode(self, x):
+        """The code: the top layer's last hidden state, (N, hidden_size)."""
+        out, _ = self.encoder(x, _zero_state(nd, self.encoder, x))  # one call signature per block
+        return nd.reshape(nd.slice_axis(out, axis=1, begin=-1, end=None), (0, -1))
+
+    def teacher_forced(self, x):
+        first, states = self._start(nd, x)
+        if x.shape[1] == 1:
+            return first
+        inputs = nd.flip(nd.slice_axis(x, axis=1, begin=1, end=None), axis=1)  # x(T), ..., x(2)
+        out, _ = self.decoder(inputs, states)
+        return nd.concat(first, self.output(out), dim=1)
+
+    def hybrid_forward(self, F, x):
+        first, states = self._start(F, x)
+
+        def step(data, loop_states):
+            previous, h, c = loop_states
+            previous = F.broadcast_add(previous, F.expand_dims(data, axis=1) * 0)  # data only sets the length
+            out, (h, c) = self.decoder(previous, [h, c])
+            return F.reshape(previous, (0, -1)), [self.output(out), h, c]
+
+        outputs, _ = F.contrib.foreach(step, F.transpose(x, axes=(1, 0, 2)), [first, states[0], states[1]])
+        return F.transpose(outputs, axes=(1, 0, 2))
+
+
+@register("anomaly-detection")
+class EncDecAD(EncDecADBase):
+    __doc__ = EncDecADBase.__doc__
+    encoder_decoder_class = EncoderDecoder
