@@ -45,23 +45,6 @@ def numpy_encoder_decoder(x, w, layers, hidden, teacher_forcing):
     return np.stack(outputs, axis=1), out[:, -1]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These small recurrent models run fastest on one thread (OpenMP synchronises per time
-    step); the thread count is restored afterwards."""
-    try:
-        import torch
-    except ImportError:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def sequences():
     return np.random.default_rng(0).standard_normal((5, 7, 3)).astype(np.float32)
