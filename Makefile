@@ -24,7 +24,7 @@ $(VENV): $(VENV)/.installed
 $(VENV_MX): $(VENV_MX)/.installed
 
 demo: $(VENV_MX)/.installed
-	$(VENV_MX)/bin/accelbrainbase compare representation --data digits --backends torch,mxnet --out out/compare-representation
+	$(VENV_MX)/bin/accelbrainbase compare representation --data digits --backends torch,mxnet --epochs 30 --out out/compare-representation
 
 # The test models are tiny: one OpenMP thread is fastest for them, and it keeps torch's and
 # mxnet's thread pools from spinning against each other on a 2-core machine.
