@@ -17,7 +17,7 @@ and ``decoder.norms.<i>.*``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -146,6 +146,20 @@ class ConvolutionalNeuralNetworksBase(ImageModel):
 
     requires_targets = True
 
+    #: the backend's convolutional encoder block, set by the backend module
+    encoder_class: type = None
+
+    def __init__(self, image_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (16, 32),
+                 kernel_size: int = 3, activation: str = "relu", batch_norm: bool = True, dropout: float = 0.0,
+                 pooling: Optional[str] = "max", residual: bool = False, hidden: Sequence[int] = (64,),
+                 outputs: int = 10, output_activation: str = "identity", flat: bool = False,
+                 loss="cross_entropy", optimizer="adam", regularizers=(), device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_cnn(image_shape, channels, kernel_size, activation, batch_norm, dropout, pooling,
+                        residual, hidden, outputs, output_activation, flat)
+        self.encoder = self.encoder_class(**self.encoder_config())
+        self._setup_learning(loss, optimizer, regularizers, device)
+
     def _check_cnn(self, image_shape, channels, kernel_size, activation, batch_norm, dropout, pooling,
                    residual, hidden, outputs, output_activation, flat) -> dict:
         self._check_image(image_shape, flat)
@@ -197,6 +211,22 @@ class ConvolutionalAutoEncoderBase(ImageModel):
     Convolutions keep the image size (same padding, no pooling), so the transposed ones mirror
     them exactly. Shapes: (N, C, H, W) (or flat) -> same; codes (N, code_size).
     """
+
+    #: the backend's convolutional encoder and transposed-convolution decoder blocks
+    encoder_class: type = None
+    decoder_class: type = None
+
+    def __init__(self, image_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (16, 32),
+                 kernel_size: int = 3, activation: str = "relu", code_size: int = 16,
+                 code_activation: str = "identity", output_activation: str = "sigmoid",
+                 batch_norm: bool = False, flat: bool = False, loss="mse", optimizer="adam",
+                 regularizers=(), device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_cae(image_shape, channels, kernel_size, activation, code_size, code_activation,
+                        output_activation, batch_norm, flat)
+        self.encoder = self.encoder_class(**self.encoder_config())
+        self.decoder = self.decoder_class(**self.decoder_config())
+        self._setup_learning(loss, optimizer, regularizers, device)
 
     def _check_cae(self, image_shape, channels, kernel_size, activation, code_size, code_activation,
                    output_activation, batch_norm, flat) -> None:

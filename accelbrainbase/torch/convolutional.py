@@ -3,7 +3,6 @@ penalties: core/convolutional.py; here only layers, ``forward`` and each layer's
 the contractive penalty's chain rule."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -158,17 +157,7 @@ def dense_squared_jacobian_norms(net, x):
 @register("classification")
 class ConvolutionalNeuralNetworks(ConvolutionalNeuralNetworksBase, TorchModel):
     __doc__ = ConvolutionalNeuralNetworksBase.__doc__
-
-    def __init__(self, image_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (16, 32),
-                 kernel_size: int = 3, activation: str = "relu", batch_norm: bool = True, dropout: float = 0.0,
-                 pooling: str | None = "max", residual: bool = False, hidden: Sequence[int] = (64,),
-                 outputs: int = 10, output_activation: str = "identity", flat: bool = False,
-                 loss="cross_entropy", optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_cnn(image_shape, channels, kernel_size, activation, batch_norm, dropout, pooling,
-                        residual, hidden, outputs, output_activation, flat)
-        self.encoder = ConvEncoder(**self.encoder_config())
-        self._setup_learning(loss, optimizer, regularizers, device)
+    encoder_class = ConvEncoder
 
     def forward(self, x):
         return self.encoder(x)
@@ -177,18 +166,7 @@ class ConvolutionalNeuralNetworks(ConvolutionalNeuralNetworksBase, TorchModel):
 @register("representation")
 class ConvolutionalAutoEncoder(ConvolutionalAutoEncoderBase, TorchModel):
     __doc__ = ConvolutionalAutoEncoderBase.__doc__
-
-    def __init__(self, image_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (16, 32),
-                 kernel_size: int = 3, activation: str = "relu", code_size: int = 16,
-                 code_activation: str = "identity", output_activation: str = "sigmoid",
-                 batch_norm: bool = False, flat: bool = False, loss="mse", optimizer="adam",
-                 regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_cae(image_shape, channels, kernel_size, activation, code_size, code_activation,
-                        output_activation, batch_norm, flat)
-        self.encoder = ConvEncoder(**self.encoder_config())
-        self.decoder = ConvDecoder(**self.decoder_config())
-        self._setup_learning(loss, optimizer, regularizers, device)
+    encoder_class, decoder_class = ConvEncoder, ConvDecoder
 
     def forward(self, x):
         return self.decoder(self.encoder(x))
