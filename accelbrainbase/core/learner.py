@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 import warnings
 from typing import Any, Dict, Iterable, Optional
 
@@ -34,6 +35,8 @@ class Learner(Configurable, ObservableData):
     inference_batch_size: int = 2048
     #: the logged quantity that shows learning progress (history column ``train_<monitor>``)
     monitor: str = "loss"
+    #: how many steps an asynchronous backend may run ahead of the loop reading its losses
+    lagged_steps: int = 8
 
     # -- state kept outside the constructor's hyper-parameters ---------------------------------
     @property
@@ -85,8 +88,9 @@ class Learner(Configurable, ObservableData):
 
         A step returns floats when it has read its loss and skipped the update on a non-finite
         one (torch), or backend scalars when it has not synchronised (mxnet's asynchronous
-        engine): those are read one step later, and a non-finite loss among them means its
-        update was applied, so the start-of-epoch weights are restored.
+        engine): those are read up to ``lagged_steps`` steps later, so the engine can run ahead,
+        and a non-finite loss among them means its update was applied, so the start-of-epoch
+        weights are restored.
         """
         rate = self.learning_rate_at(epoch)
         if rate is not None:
@@ -94,19 +98,16 @@ class Learner(Configurable, ObservableData):
         callbacks.on_epoch_start(self, epoch)
         start = time.perf_counter()
         sums: Dict[str, float] = {}
-        count, index, pending = 0, -1, None
+        count, index, pending = 0, -1, deque()
         for index, batch in enumerate(data.generate_learned_samples()):
             batch = self.prepare_batch(batch)
             logs = self.learn_step(batch)
-            if pending is not None:
-                count += self._settle(epoch, *pending, sums, snapshot, callbacks)
-                pending = None
-            if all(type(v) is float for v in logs.values()):
-                count += self._settle(epoch, index, len(batch.clean), logs, sums, snapshot, callbacks)
-            else:
-                pending = (index, len(batch.clean), logs)
-        if pending is not None:
-            count += self._settle(epoch, *pending, sums, snapshot, callbacks)
+            pending.append((index, len(batch.clean), logs))
+            lag = 0 if all(type(v) is float for v in logs.values()) else self.lagged_steps
+            while len(pending) > lag:
+                count += self._settle(epoch, *pending.popleft(), sums, snapshot, callbacks)
+        while pending:
+            count += self._settle(epoch, *pending.popleft(), sums, snapshot, callbacks)
         state = self.export_state()
         if not _finite(state):
             self._diverged(epoch, index, "the weights became NaN or infinite (the losses were finite)",

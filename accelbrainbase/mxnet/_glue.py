@@ -163,8 +163,11 @@ class GluonModel(Learner, gluon.HybridBlock):
         if isinstance(arr, nd.NDArray):
             return arr.as_in_context(self.context)
         arr = np.asarray(arr)
-        dtype = np.float32 if arr.dtype.kind in "fiub" else arr.dtype
-        return nd.array(arr, ctx=self.context, dtype=dtype)
+        if arr.dtype.kind in "fiub" and arr.dtype != np.float32:
+            arr = arr.astype(np.float32)
+        # zero-copy hand-over of a private contiguous copy (nd.array would copy synchronously)
+        tensor = nd.from_numpy(np.array(arr, copy=True, order="C"), zero_copy=True)
+        return tensor if self.context == mx.cpu() else tensor.as_in_context(self.context)
 
     def apply_numpy(self, fn, x: np.ndarray) -> np.ndarray:
         """Run ``fn`` on a NumPy array in prediction mode without recording; return NumPy."""
