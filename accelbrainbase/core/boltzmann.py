@@ -130,22 +130,25 @@ class RestrictedBoltzmannMachinesBase(Learner):
         return 0.5 * ops.sum(ops.square(v - visible_bias), axis=1) - hidden
 
     def batch_loss(self, batch: Batch):
-        """CD-k / PCD objective: mean F(data) - mean F(model samples); the reconstruction MSE of
-        the first Gibbs step is reported as a metric."""
+        """CD-k / PCD objective: mean F(data) - mean F(model samples); the MSE of the first Gibbs
+        half-step's reconstruction E[v | h0] is reported as a metric."""
         ops = self.ops
         v0 = batch.inputs
         weight, _, hidden_bias = self.rbm_parameters()
         pre0 = self._bottom_up(v0, weight, hidden_bias)  # shared by F(v0) and p(h | v0)
         with ops.no_grad():
             p0 = ops.sigmoid(ops.detach(pre0))
-            reconstruction = self.visible_mean(p0)
+            # the reconstruction E[v | h0], h0 ~ p(h | v0), is also CD's first Gibbs half-step
+            reconstruction = self.visible_mean(ops.bernoulli(p0))
             if self.persistent:
                 if self.chains_ is None:
                     self.chains_ = ops.detach(v0)
                 negative = self.gibbs_chain(self.chains_, self.k)
                 self.chains_ = negative
             else:
-                negative = self.gibbs_chain(v0, self.k, hidden_probability=p0)
+                negative = self.draw_visible(reconstruction)
+                if self.k > 1:
+                    negative = self.gibbs_chain(negative, self.k - 1)
             error = ops.mean(ops.square(reconstruction - batch.clean))
         loss = ops.mean(self.free_energy_tensor(v0, pre0)) - ops.mean(self.free_energy_tensor(negative))
         return loss, {"reconstruction_mse": error}
