@@ -12,7 +12,7 @@ mapping is a renaming; :data:`GATE_ORDER` records it and the parity tests check 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -108,6 +108,16 @@ class LSTMNetworksBase(SequenceModel):
 
     requires_targets = True
 
+    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
+                 output_size: Optional[int] = None, output_activation: str = "identity",
+                 seq_len: Optional[int] = None, loss="mse", optimizer="adam", regularizers=(),
+                 device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_lstm(input_size, hidden_size, num_layers, dropout, output_size, output_activation, seq_len)
+        self.lstm = self.make_lstm(self.input_size, self.hidden_size, self.num_layers, self.dropout)
+        self.output = None if self.output_size is None else self.make_dense(self.hidden_size, self.output_size)
+        self._setup_learning(loss, optimizer, regularizers, device)
+
     def _check_lstm(self, input_size, hidden_size, num_layers, dropout, output_size,
                     output_activation, seq_len) -> None:
         self._check_sequence(input_size, hidden_size, num_layers, dropout, seq_len)
@@ -152,6 +162,17 @@ class EncoderDecoderBase(SequenceModel):
     ``reconstruct_reversed`` gives the decoder's own order; ``extract_feature_points`` gives the
     code, the encoder's last hidden state (N, hidden_size).
     """
+
+    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
+                 seq_len: Optional[int] = None, teacher_forcing: float = 1.0, loss="mse",
+                 optimizer="adam", regularizers=(), device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_encoder_decoder(input_size, hidden_size, num_layers, dropout, seq_len, teacher_forcing)
+        args = (self.input_size, self.hidden_size, self.num_layers, self.dropout)
+        self.encoder = self.make_lstm(*args)
+        self.decoder = self.make_lstm(*args)
+        self.output = self.make_dense(self.hidden_size, self.input_size)
+        self._setup_learning(loss, optimizer, regularizers, device)
 
     def _check_encoder_decoder(self, input_size, hidden_size, num_layers, dropout, seq_len,
                                teacher_forcing) -> None:

@@ -7,7 +7,6 @@ fused LSTM's parameters (``_unfused.K.i2h_weight``, ...) are exported under torc
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional
 
 import mxnet as mx
 from mxnet import gluon, nd
@@ -34,6 +33,14 @@ def _zero_state(F, lstm: gluon.rnn.LSTM, x):
 
 
 class _Recurrent:
+    """The layers the core constructors ask for, time reversal and LSTM state names."""
+
+    make_lstm = staticmethod(_lstm)
+
+    @staticmethod
+    def make_dense(in_units: int, out_units: int) -> gluon.nn.Dense:
+        return gluon.nn.Dense(out_units, in_units=in_units, flatten=False)
+
     @staticmethod
     def flip_time(x):
         return nd.flip(x, axis=1)
@@ -48,17 +55,6 @@ class LSTMNetworks(_Recurrent, LSTMNetworksBase, GluonModel):
     Shapes: (N, T, input_size) -> (N, T, output_size or hidden_size).
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
-                 output_size: Optional[int] = None, output_activation: str = "identity",
-                 seq_len: Optional[int] = None, loss="mse", optimizer="adam",
-                 regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_lstm(input_size, hidden_size, num_layers, dropout, output_size, output_activation, seq_len)
-        self.lstm = _lstm(self.input_size, self.hidden_size, self.num_layers, self.dropout)
-        self.output = None
-        if self.output_size is not None:
-            self.output = gluon.nn.Dense(self.output_size, in_units=self.hidden_size, flatten=False)
-        self._setup_learning(loss, optimizer, regularizers, device)
 
     def hybrid_forward(self, F, x):
         out = self.lstm(x)
@@ -77,16 +73,6 @@ class EncoderDecoder(_Recurrent, EncoderDecoderBase, GluonModel):
     the true inputs fed to the decoder (one fused call).
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
-                 seq_len: Optional[int] = None, teacher_forcing: float = 1.0, loss="mse",
-                 optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_encoder_decoder(input_size, hidden_size, num_layers, dropout, seq_len, teacher_forcing)
-        args = (self.input_size, self.hidden_size, self.num_layers, self.dropout)
-        self.encoder = _lstm(*args)
-        self.decoder = _lstm(*args)
-        self.output = gluon.nn.Dense(self.input_size, in_units=self.hidden_size, flatten=False)
-        self._setup_learning(loss, optimizer, regularizers, device)
 
     def _start(self, F, x):
         out, states = self.encoder(x, _zero_state(F, self.encoder, x))

@@ -4,8 +4,6 @@ Hyper-parameters, checks and losses: core/recurrent.py; the detector: core/anoma
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
-
 import torch
 from torch import nn
 
@@ -23,6 +21,14 @@ def _dense(in_features: int, out_features: int) -> nn.Linear:
 
 
 class _Recurrent:
+    """The layers the core constructors ask for, and time reversal."""
+
+    @staticmethod
+    def make_lstm(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.LSTM:
+        return nn.LSTM(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
+
+    make_dense = staticmethod(_dense)
+
     @staticmethod
     def flip_time(x):
         return torch.flip(x, dims=(1,))
@@ -34,16 +40,6 @@ class LSTMNetworks(_Recurrent, LSTMNetworksBase, TorchModel):
     Shapes: (N, T, input_size) -> (N, T, output_size or hidden_size).
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
-                 output_size: Optional[int] = None, output_activation: str = "identity",
-                 seq_len: Optional[int] = None, loss="mse", optimizer="adam",
-                 regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_lstm(input_size, hidden_size, num_layers, dropout, output_size, output_activation, seq_len)
-        self.lstm = nn.LSTM(self.input_size, self.hidden_size, self.num_layers, batch_first=True,
-                            dropout=self.dropout)
-        self.output = None if self.output_size is None else _dense(self.hidden_size, self.output_size)
-        self._setup_learning(loss, optimizer, regularizers, device)
 
     def forward(self, x):
         out, _ = self.lstm(x)
@@ -61,16 +57,6 @@ class EncoderDecoder(_Recurrent, EncoderDecoderBase, TorchModel):
     ``teacher_forced``: the same with the true inputs fed to the decoder.
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 32, num_layers: int = 1, dropout: float = 0.0,
-                 seq_len: Optional[int] = None, teacher_forcing: float = 1.0, loss="mse",
-                 optimizer="adam", regularizers: Iterable = (), device: str = "cpu"):
-        super().__init__()
-        self._check_encoder_decoder(input_size, hidden_size, num_layers, dropout, seq_len, teacher_forcing)
-        args = (self.input_size, self.hidden_size, self.num_layers)
-        self.encoder = nn.LSTM(*args, batch_first=True, dropout=self.dropout)
-        self.decoder = nn.LSTM(*args, batch_first=True, dropout=self.dropout)
-        self.output = _dense(self.hidden_size, self.input_size)
-        self._setup_learning(loss, optimizer, regularizers, device)
 
     def encode(self, x):
         """The code: the top layer's last hidden state, (N, hidden_size)."""
