@@ -31,7 +31,7 @@ def write_json(rows: List[Dict], path: str) -> str:
 
 
 def plot_bars(rows: List[Dict], metric: str, path: str, title: str) -> str:
-    """A horizontal bar per row (model / backend) of ``metric``; lower is better."""
+    """A horizontal bar per row (model / backend) of ``metric``; baselines (sklearn, numpy) in grey."""
     from accelbrainbase.core.plotting import _pyplot
 
     plt = _pyplot()
