@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true")
 
     compare = sub.add_parser("compare", help="train every registered model for a problem setting")
-    compare.add_argument("setting", choices=["representation", "anomaly-detection"])
+    compare.add_argument("setting", choices=["representation", "anomaly-detection", "classification"])
     compare.add_argument("--backends", default=",".join(BACKENDS),
                          help="comma-separated, from: " + ", ".join(BACKENDS))
     compare.add_argument("--data", choices=["digits", "mnist5k", "ecg5000", "synthetic"], default=None,

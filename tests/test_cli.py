@@ -73,3 +73,16 @@ def test_demo_dbm_reports_ais_and_lower_bound_and_writes_pictures(tmp_path, caps
     assert "variational lower bound on log p(v)" in out and "nats/digit" in out and "reconstruction MSE" in out
     for picture in ("filters.png", "reconstructions.png", "samples.png", "loss.png"):
         assert os.path.getsize(tmp_path / picture) > 1000
+
+
+def test_compare_classification_scores_test_accuracy(tmp_path, capsys, backend):
+    name = backend.__name__.split(".")[-1]
+    path = tmp_path / "rows.json"
+    assert main(["compare", "classification", "--backends", name, "--epochs", "2", "--no-progress",
+                 "--json", str(path), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ConvolutionalNeuralNetworks" in out and "NeuralNetworks (MLP)" in out and "logistic regression" in out
+    rows = json.loads(path.read_text())
+    assert all(set(r) == {"model", "backend", "parameters", "train_seconds", "test_accuracy"} for r in rows)
+    assert all(r["test_accuracy"] > 0.5 for r in rows)  # ten classes: chance is 0.1
+    assert os.path.getsize(tmp_path / "classification-digits.png") > 1000

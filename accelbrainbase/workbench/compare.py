@@ -8,10 +8,11 @@ from accelbrainbase.core.backends import BACKENDS, get_backend
 from accelbrainbase.core.errors import MissingDependencyError
 from accelbrainbase.core.validation import check_choice
 from accelbrainbase.data.datasets import load_dataset
-from accelbrainbase.workbench import anomaly, representation
+from accelbrainbase.workbench import anomaly, classification, representation
 from accelbrainbase.workbench.report import format_table, plot_bars, write_json
 
-SETTINGS = {"representation": representation, "anomaly-detection": anomaly}
+SETTINGS = {"representation": representation, "anomaly-detection": anomaly,
+            "classification": classification}
 
 
 def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | None = None,
