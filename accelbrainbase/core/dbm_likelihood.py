@@ -33,7 +33,7 @@ import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.likelihood import (
-    AISResult, VISIBLE_TYPES, _check_betas, ais_result, _default_betas, _logsumexp, _sigmoid, _states,
+    AISResult, VISIBLE_TYPES, ais_result, resolve_betas, _logsumexp, _sigmoid, _states,
 )
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
@@ -296,13 +296,7 @@ def ais_log_partition(
     visible = _check_visible(visible)
     ws, bs = _check_params(weights, biases)
     n_chains = check_positive("n_chains", n_chains, integer=True)
-    if betas is None:
-        n_betas = check_positive("n_betas", n_betas, integer=True)
-        if n_betas < 2:
-            raise InputError(f"n_betas must be >= 2, got {n_betas}")
-        betas = _default_betas(n_betas)
-    else:
-        betas = _check_betas(betas)
+    betas = resolve_betas(betas, n_betas)
     rng = np.random.default_rng(seed)
     n_total = len(bs)
     odd = _parity_layers(n_total, 1)

@@ -277,13 +277,7 @@ def ais_log_partition(
     W, b, c = _check_params(W, b, c)
     n_v, n_h = W.shape
     n_chains = check_positive("n_chains", n_chains, integer=True)
-    if betas is None:
-        n_betas = check_positive("n_betas", n_betas, integer=True)
-        if n_betas < 2:
-            raise InputError(f"n_betas must be >= 2, got {n_betas}")
-        betas = _default_betas(n_betas)
-    else:
-        betas = _check_betas(betas)
+    betas = resolve_betas(betas, n_betas)
     if base_visible_bias is None:
         b_a = b
     else:
@@ -326,6 +320,16 @@ def ais_log_partition(
             v = mean_v + rng.standard_normal((n_chains, n_v))
 
     return ais_result(log_z_a, log_w)
+
+
+def resolve_betas(betas: Any, n_betas: int) -> np.ndarray:
+    """The given temperature schedule checked, or the default one with ``n_betas`` points."""
+    if betas is not None:
+        return _check_betas(betas)
+    n_betas = check_positive("n_betas", n_betas, integer=True)
+    if n_betas < 2:
+        raise InputError(f"n_betas must be >= 2, got {n_betas}")
+    return _default_betas(n_betas)
 
 
 def ais_result(log_z_a: float, log_w: np.ndarray) -> AISResult:
