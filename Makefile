@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 VENV_MX := .venv-mxnet
 
-.PHONY: all demo test test-torch test-mxnet benchmark clean
+.PHONY: all demo test test-torch test-mxnet benchmark clean debian-data
 
 all: test
 
@@ -20,6 +20,10 @@ $(VENV_MX)/.installed: pyproject.toml setup.py
 	$(VENV_MX)/bin/pip install -q numpy==1.23.5 mxnet==1.9.1 torch==2.13.0 -e '.[mxnet,torch,dev]'
 	touch $@
 
+# Optional Debian data (Fashion-MNIST); never fails the build, its tests skip where it is absent.
+debian-data:
+	@./scripts/install-debian-data.sh
+
 $(VENV): $(VENV)/.installed
 $(VENV_MX): $(VENV_MX)/.installed
 
@@ -30,7 +34,7 @@ demo: $(VENV_MX)/.installed
 # mxnet's thread pools from spinning against each other on a 2-core machine.
 TEST_ENV := OMP_NUM_THREADS=1
 
-test: $(VENV)/.installed $(VENV_MX)/.installed
+test: debian-data $(VENV)/.installed $(VENV_MX)/.installed
 	@status=0; \
 	$(TEST_ENV) $(VENV)/bin/python -m pytest -m "not mxnet and not parity" || status=1; \
 	$(TEST_ENV) $(VENV_MX)/bin/python -m pytest -m "mxnet or parity" || status=1; \

@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("setting", choices=["representation", "anomaly-detection", "classification"])
     compare.add_argument("--backends", default=",".join(BACKENDS),
                          help="comma-separated, from: " + ", ".join(BACKENDS))
-    compare.add_argument("--data", choices=["digits", "mnist5k", "ecg5000", "synthetic"], default=None,
+    compare.add_argument("--data", choices=["digits", "mnist5k", "fashion-mnist", "ecg5000", "synthetic"], default=None,
                          help="default: digits (representation), ecg5000 (anomaly-detection)")
     compare.add_argument("--epochs", type=int, default=60)
     compare.add_argument("--seed", type=int, default=0)

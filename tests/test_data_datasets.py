@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from accelbrainbase.core.errors import InputError, MissingDependencyError
-from accelbrainbase.data import DATASETS, Dataset, GaussianNoise, load_dataset, load_digits, load_mnist5k
+from accelbrainbase.data import (
+    DATASETS, FASHION_MNIST_CLASSES, Dataset, GaussianNoise, load_dataset, load_digits, load_fashion_mnist, load_mnist5k,
+)
+from accelbrainbase.data.datasets import FASHION_MNIST_DIR, read_idx
 
 
 def check_split(ds, n_total, n_features, n_classes):
@@ -59,9 +62,9 @@ def test_dataset_iterator():
 
 
 def test_load_dataset_names():
-    assert DATASETS == ("digits", "mnist5k")
+    assert DATASETS == ("digits", "mnist5k", "fashion-mnist")
     assert load_dataset("digits").name == "digits"
-    with pytest.raises(InputError, match="valid: digits, mnist5k"):
+    with pytest.raises(InputError, match="valid: digits, mnist5k, fashion-mnist"):
         load_dataset("cifar10")
 
 
@@ -72,3 +75,44 @@ def test_missing_package_names_it(monkeypatch, loader, module, package):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
     with pytest.raises(MissingDependencyError, match=f"pip install {package}"):
         loader()
+
+
+needs_fashion = pytest.mark.skipif(not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
+                                   reason="Debian's dataset-fashion-mnist is not installed")
+
+
+@needs_fashion
+def test_fashion_mnist_official_split():
+    ds = load_dataset("fashion-mnist")
+    assert (len(ds.x_train), len(ds.x_test), ds.n_features, ds.n_classes) == (60000, 10000, 784, 10)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert 0.0 == ds.x_train.min() and ds.x_train.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(ds.y_train), [6000] * 10)  # balanced, as published
+    np.testing.assert_array_equal(np.bincount(ds.y_test), [1000] * 10)
+    assert len(FASHION_MNIST_CLASSES) == 10
+    images = load_fashion_mnist(flatten=False)
+    assert images.x_test.shape == (10000, 1, 28, 28)
+    np.testing.assert_array_equal(images.x_test.reshape(10000, -1), ds.x_test)
+    ds.x_train[:5] = 7.0  # a private copy: the next load is untouched
+    assert load_fashion_mnist().x_train.max() <= 1.0
+
+
+def test_fashion_mnist_missing_package_names_it(tmp_path):
+    with pytest.raises(MissingDependencyError, match="apt-get install dataset-fashion-mnist"):
+        load_fashion_mnist(directory=tmp_path)
+
+
+def test_read_idx_checks_header_and_size(tmp_path):
+    import gzip
+
+    good = tmp_path / "good.gz"
+    with gzip.open(good, "wb") as f:
+        f.write((2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (2, 1, 3)) + bytes(range(6)))
+    np.testing.assert_array_equal(read_idx(good, 2051), np.arange(6, dtype=np.uint8).reshape(2, 1, 3))
+    with pytest.raises(ValueError, match="magic number 2051"):
+        read_idx(good, 2049)
+    short = tmp_path / "short.gz"
+    with gzip.open(short, "wb") as f:
+        f.write((2049).to_bytes(4, "big") + (5).to_bytes(4, "big") + bytes(3))
+    with pytest.raises(ValueError, match="holds 3 values"):
+        read_idx(short, 2049)

@@ -1,7 +1,9 @@
 """Backend-neutral data layer (NumPy only): extractors, noise, normalisation, iterators and
 real data sets shipped inside installed packages. pandas, Pillow and scikit-learn are imported
 only when a function needs them."""
-from accelbrainbase.data.datasets import DATASETS, Dataset, load_dataset, load_digits, load_mnist5k
+from accelbrainbase.data.datasets import (
+    DATASETS, FASHION_MNIST_CLASSES, Dataset, load_dataset, load_digits, load_fashion_mnist, load_mnist5k,
+)
 from accelbrainbase.data.extractors import CSVExtractor, ImageExtractor
 from accelbrainbase.data.iterators import ArrayIterator, CSVIterator, ImageFolderIterator
 from accelbrainbase.data.noise import CutoutNoise, GaussianNoise, MaskingNoise, SaltAndPepperNoise
@@ -33,6 +35,8 @@ __all__ = [
     "Dataset",
     "load_digits",
     "load_mnist5k",
+    "load_fashion_mnist",
+    "FASHION_MNIST_CLASSES",
     "load_dataset",
     "DATASETS",
 ]

@@ -5,6 +5,7 @@ Each loader returns a :class:`Dataset` with a fixed, seeded, stratified train/te
 from __future__ import annotations
 
 import functools
+import gzip
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ from accelbrainbase.data._common import check_installed, require
 from accelbrainbase.data.iterators import ArrayIterator
 from accelbrainbase.data.splitting import split_indices
 
-DATASETS = ("digits", "mnist5k")
+DATASETS = ("digits", "mnist5k", "fashion-mnist")
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Fashion-MNIST's class names, by label
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                         "Bag", "Ankle boot")
 TEST_SIZE = 0.2
 SPLIT_SEED = 0
 
@@ -139,7 +144,52 @@ def load_mnist5k(flatten: bool = True) -> Dataset:
     return _make("mnist5k", x, y, (28, 28), flatten)
 
 
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """A gzipped IDX file (LeCun's MNIST format) as uint8: header ``magic`` (2049 labels,
+    2051 images), the dimensions as big-endian int32, then the bytes."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        raise ValueError(f"{str(path)!r} is not an IDX file of kind {magic}: magic number {found}")
+    ndim = magic & 0xFF
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{str(path)!r} holds {data.size} values, its header says {dims}")
+    return data.reshape(dims)
+
+
+@functools.lru_cache(maxsize=None)
+def _fashion_arrays(directory: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
+    x = read_idx(directory / f"{part}-images-idx3-ubyte.gz", 2051).astype(np.float32) / np.float32(255.0)
+    y = read_idx(directory / f"{part}-labels-idx1-ubyte.gz", 2049).astype(np.int64)
+    if len(x) != len(y):
+        raise ValueError(f"Fashion-MNIST {part}: {len(x)} images but {len(y)} labels")
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def load_fashion_mnist(flatten: bool = True, directory: str | Path = FASHION_MNIST_DIR) -> Dataset:
+    """Fashion-MNIST (Xiao, Rasul, Vollgraf 2017): 28x28 grey images of 10 kinds of clothing
+    (:data:`FASHION_MNIST_CLASSES`), values in [0, 1], its own 60,000 / 10,000 train/test
+    split, read from Debian's ``dataset-fashion-mnist`` package (IDX files in ``directory``)."""
+    directory = Path(directory)
+    if not (directory / "train-images-idx3-ubyte.gz").is_file():
+        raise MissingDependencyError(
+            f"load_fashion_mnist reads Debian's dataset-fashion-mnist package, not found in {str(directory)!r}: "
+            "sudo apt-get install dataset-fashion-mnist"
+        )
+    x_train, y_train = _fashion_arrays(directory, "train")
+    x_test, y_test = _fashion_arrays(directory, "t10k")
+    shape = (-1,) if flatten else (1, 28, 28)
+    return Dataset(name="fashion-mnist", x_train=x_train.reshape((len(x_train),) + shape).copy(),
+                   y_train=y_train.copy(), x_test=x_test.reshape((len(x_test),) + shape).copy(),
+                   y_test=y_test.copy(), image_shape=(28, 28),
+                   n_classes=len(FASHION_MNIST_CLASSES))
+
+
 def load_dataset(name: str, flatten: bool = True) -> Dataset:
     """Load a data set by name (one of :data:`DATASETS`)."""
     check_choice("dataset", name, DATASETS)
-    return {"digits": load_digits, "mnist5k": load_mnist5k}[name](flatten=flatten)
+    return {"digits": load_digits, "mnist5k": load_mnist5k, "fashion-mnist": load_fashion_mnist}[name](flatten=flatten)

@@ -10,6 +10,7 @@ restore_torch_threads()
 from accelbrainbase.mxnet.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
+from accelbrainbase.mxnet.mobilenet import MobileNetV2  # noqa: E402
 from accelbrainbase.mxnet.convolutional import (  # noqa: E402
     ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
     ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
@@ -26,7 +27,7 @@ from accelbrainbase.mxnet.recurrent import EncDecAD, EncoderDecoder, LSTMNetwork
 __all__ = [
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
-    "EncDecAD", "EncoderDecoder", "LSTMNetworks",
+    "EncDecAD", "EncoderDecoder", "LSTMNetworks", "MobileNetV2",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",

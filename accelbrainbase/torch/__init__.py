@@ -9,6 +9,7 @@ require_framework("torch")
 from accelbrainbase.torch.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
+from accelbrainbase.torch.mobilenet import MobileNetV2  # noqa: E402
 from accelbrainbase.torch.convolutional import (  # noqa: E402
     ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
     ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
@@ -25,7 +26,7 @@ from accelbrainbase.torch.recurrent import EncDecAD, EncoderDecoder, LSTMNetwork
 __all__ = [
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
-    "EncDecAD", "EncoderDecoder", "LSTMNetworks",
+    "EncDecAD", "EncoderDecoder", "LSTMNetworks", "MobileNetV2",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",

@@ -1,0 +1,135 @@
+"""The backend-neutral half of MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted
+Residuals and Linear Bottlenecks"): hyper-parameters, checks, the layer plan and the loss per
+batch. ``accelbrainbase.torch.mobilenet`` and ``accelbrainbase.mxnet.mobilenet`` add only the
+framework's layers and ``forward`` / ``hybrid_forward``.
+
+Canonical state names (both backends): ``encoder.stem.conv.weight`` (out, in, 3, 3),
+``encoder.stem.norm.{weight,bias,running_mean,running_var}``; per inverted-residual block i
+``encoder.blocks.<i>.expand.*`` (1x1, absent when t = 1), ``encoder.blocks.<i>.depthwise.*``
+(3x3, (channels, 1, 3, 3)), ``encoder.blocks.<i>.project.*`` (1x1, no activation), each with
+``.conv.weight`` and ``.norm.*``; ``encoder.last.conv.weight`` / ``encoder.last.norm.*`` and
+``encoder.classifier.weight`` (outputs, last) / ``.bias``. Convolutions have no bias.
+"""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from accelbrainbase.core.convolutional import ImageModel, image_shape_for
+from accelbrainbase.core.errors import InputError
+from accelbrainbase.core.interfaces import Batch
+from accelbrainbase.core.optim import OptimizerSpec
+from accelbrainbase.core.validation import check_fraction, check_positive
+
+#: the inverted-residual settings (expansion t, output channels c, repeats n, first stride s)
+INVERTED_RESIDUAL_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                              (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+STEM_CHANNELS, LAST_CHANNELS, ROUND_TO = 32, 1280, 8
+
+
+def make_divisible(value: float, divisor: int = ROUND_TO) -> int:
+    """``value`` rounded to the nearest multiple of ``divisor`` (at least ``divisor``), never
+    more than 10% below ``value`` (torchvision's ``_make_divisible``)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def conv_output_size(size: int, stride: int) -> int:
+    """Spatial size after a 3x3 convolution with padding 1: ceil(size / stride)."""
+    return (size + 2 - 3) // stride + 1
+
+
+def mobilenet_plan(in_channels: int, width_multiplier: float) -> dict:
+    """The layer widths: ``stem`` channels, ``blocks`` as dicts (in, hidden, out, stride,
+    expand, residual) and ``last`` channels."""
+    stem = make_divisible(STEM_CHANNELS * width_multiplier)
+    last = make_divisible(LAST_CHANNELS * max(1.0, width_multiplier))
+    blocks: List[dict] = []
+    width = stem
+    for t, c, n, s in INVERTED_RESIDUAL_SETTINGS:
+        out = make_divisible(c * width_multiplier)
+        for i in range(n):
+            stride = s if i == 0 else 1
+            blocks.append(dict(inp=width, hidden=int(round(width * t)), out=out, stride=stride,
+                               expand=t != 1, residual=stride == 1 and width == out))
+            width = out
+    return dict(in_channels=in_channels, stem=stem, blocks=blocks, last=last)
+
+
+def check_strides(image_shape, plan) -> tuple:
+    """The spatial size after every stride of the plan; a clear error should it reach 0."""
+    _, h, w = image_shape
+    for where, stride in [("the stem", 2)] + [(f"block {i}", b["stride"]) for i, b in enumerate(plan["blocks"])]:
+        h, w = conv_output_size(h, stride), conv_output_size(w, stride)
+        if h < 1 or w < 1:
+            raise InputError(f"an image of {image_shape[1]}x{image_shape[2]} is too small for MobileNetV2's "
+                             f"strides (it vanishes at {where})")
+    return h, w
+
+
+class MobileNetV2Base(ImageModel):
+    """MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear
+    Bottlenecks") as a classifier.
+
+    Stem: 3x3 conv, stride 2, 32*w channels -> BN -> ReLU6. Then the inverted residuals of
+    :data:`INVERTED_RESIDUAL_SETTINGS` (t, c, n, s): 1x1 expansion to t*in channels -> BN ->
+    ReLU6 (none when t = 1), 3x3 depthwise conv (groups = channels, stride s on the first of the
+    n repeats) -> BN -> ReLU6, 1x1 projection to c*w channels -> BN with no activation (the
+    linear bottleneck), plus the block's input when the stride is 1 and the width unchanged.
+    Head: 1x1 conv to max(1280, 1280*w) -> BN -> ReLU6, global average pool, dropout, dense
+    ``outputs``. Widths are rounded to multiples of 8 as torchvision does, so w = 1 with 1000
+    classes has 3,504,872 parameters. Convolutions use padding 1 (3x3), so a side of size h
+    becomes ceil(h/2) at each stride: any image of at least one pixel fits (the 32x total
+    stride reduces small images to 1x1). Shapes: (N, C, H, W) (or flat) -> (N, outputs) logits.
+    Supervised; with the default cross-entropy the history has ``accuracy``.
+    """
+
+    requires_targets = True
+
+    #: the backend's MobileNetV2 encoder block, set by the backend module
+    encoder_class: type = None
+
+    def __init__(self, image_shape: Sequence[int] = (3, 224, 224), outputs: int = 1000,
+                 width_multiplier: float = 1.0, dropout: float = 0.2, flat: bool = False,
+                 loss="cross_entropy", optimizer="adam", regularizers=(), device: str = "cpu"):
+        super().__init__()  # the framework's module / block
+        self._check_mobilenet(image_shape, outputs, width_multiplier, dropout, flat)
+        self.encoder = self.encoder_class(**self.encoder_config())
+        self._setup_learning(loss, optimizer, regularizers, device)
+
+    def _check_mobilenet(self, image_shape, outputs, width_multiplier, dropout, flat) -> None:
+        self._check_image(image_shape, flat)
+        self.outputs = check_positive("outputs", outputs, integer=True)
+        self.width_multiplier = check_positive("width_multiplier", width_multiplier)
+        self.dropout = check_fraction("dropout", dropout)
+        self.plan = mobilenet_plan(self.image_shape[0], self.width_multiplier)
+        self.out_hw = check_strides(self.image_shape, self.plan)
+
+    def encoder_config(self) -> dict:
+        """The keyword arguments of the backend's ``MobileNetV2Encoder`` block."""
+        return dict(image_shape=self.image_shape, plan=self.plan, outputs=self.outputs,
+                    dropout=self.dropout, flat=self.flat)
+
+    @property
+    def output_width(self) -> int:
+        return self.outputs
+
+    def batch_loss(self, batch: Batch):
+        pred = self(batch.inputs)
+        return self.loss_fn.compute(pred, batch.targets), self.loss_fn.metrics(pred, batch.targets)
+
+    @classmethod
+    def example(cls, n_features: int, code_size: int = 10, width_multiplier: float = 0.25, **kwargs):
+        """A small MobileNetV2 (width 0.25) on the image of ``n_features`` (flat input; e.g.
+        digits 1x8x8), ``code_size`` classes, no dropout, Adam at 0.01."""
+        kwargs.pop("hidden", None)  # the contract of the other classifiers' examples; no dense layers here
+        shape = kwargs.pop("image_shape", image_shape_for(n_features))
+        kwargs.setdefault("flat", True)
+        kwargs.setdefault("dropout", 0.0)
+        kwargs.setdefault("optimizer", OptimizerSpec("adam", learning_rate=0.01))  # deep and narrow: learns slowly at 1e-3
+        return cls(shape, outputs=code_size, width_multiplier=width_multiplier, **kwargs)
+
+    def extra_repr(self) -> str:
+        return (f"image_shape={self.image_shape}, outputs={self.outputs}, "
+                f"width_multiplier={self.width_multiplier}, dropout={self.dropout}, flat={self.flat}")
