@@ -47,6 +47,18 @@ def test_make_divisible_is_torchvisions():
     assert check_strides((1, 8, 8), plan) == (1, 1) and check_strides((1, 1, 1), plan) == (1, 1)
 
 
+@pytest.mark.parametrize("output_stride", [1, 2, 4, 8, 16, 32])
+def test_output_stride_caps_the_downsampling(output_stride):
+    plan = mobilenet_plan(1, 1.0, output_stride)
+    strides = [plan["stem_stride"]] + [b["stride"] for b in plan["blocks"]]
+    assert int(np.prod(strides)) == output_stride
+    full = mobilenet_plan(1, 1.0)
+    kept = [i for i, b in enumerate(plan["blocks"]) if b["stride"] == 2]
+    assert kept == [i for i, b in enumerate(full["blocks"]) if b["stride"] == 2][:len(kept)]  # the first strides stay
+    assert all(b["residual"] == (b["stride"] == 1 and b["inp"] == b["out"]) for b in plan["blocks"])
+    assert check_strides((1, 64, 64), plan) == (64 // output_stride,) * 2
+
+
 def test_parameter_count_is_torchvisions(backend):
     """3,504,872 trainable parameters at width 1, 1000 classes, 224x224 (torchvision's
     mobilenet_v2), with no forward pass."""
@@ -102,10 +114,10 @@ def test_tiny_mobilenet_learns_digits(backend):
     dataset = load_digits()
     model = backend.MobileNetV2.example(dataset.n_features, code_size=10,
                                         optimizer=OptimizerSpec("adam", learning_rate=0.01))
-    assert model.input_shape == (64,)
+    assert model.input_shape == (64,) and model.output_stride == 4  # 8x8 -> a final 2x2 map
     model.learn(dataset.iterator(batch_size=32, epochs=4, seed=0), progress=False)
-    assert model.history["test_accuracy"].iloc[-1] >= 0.3  # chance is 0.1
-    assert (model.inference(dataset.x_test).argmax(axis=1) == dataset.y_test).mean() >= 0.3
+    assert model.history["test_accuracy"].iloc[-1] >= 0.4  # chance is 0.1
+    assert (model.inference(dataset.x_test).argmax(axis=1) == dataset.y_test).mean() >= 0.4
 
 
 def test_images_of_any_size_and_bad_hyper_parameters(backend):
@@ -121,6 +133,8 @@ def test_images_of_any_size_and_bad_hyper_parameters(backend):
         backend.MobileNetV2((224, 224))
     with pytest.raises(ab.InputError, match="outputs"):
         backend.MobileNetV2(outputs=0)
+    with pytest.raises(ab.InputError, match=r"output_stride must be one of \(1, 2, 4, 8, 16, 32\), got 3"):
+        backend.MobileNetV2(output_stride=3)
     with pytest.raises(ab.ShapeError):
         model.inference(np.zeros((2, 2, 5, 4), dtype=np.float32))
 
@@ -133,7 +147,8 @@ def test_too_small_image_is_a_clear_error():
 
 @pytest.mark.parity
 @pytest.mark.parametrize("config", [dict(width_multiplier=0.25, image_shape=(1, 8, 8), outputs=10),
-                                    dict(width_multiplier=0.35, image_shape=(3, 17, 13), outputs=5, dropout=0.0)])
+                                    dict(width_multiplier=0.35, image_shape=(3, 17, 13), outputs=5, dropout=0.0),
+                                    dict(width_multiplier=0.25, image_shape=(1, 8, 8), outputs=3, output_stride=2)])
 def test_mobilenet_parity(both_backends, config):
     tb, mb = both_backends
     ab.seed_everything(0)

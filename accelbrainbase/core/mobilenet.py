@@ -24,6 +24,7 @@ from accelbrainbase.core.validation import check_fraction, check_positive
 INVERTED_RESIDUAL_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                               (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 STEM_CHANNELS, LAST_CHANNELS, ROUND_TO = 32, 1280, 8
+OUTPUT_STRIDES = (1, 2, 4, 8, 16, 32)
 
 
 def make_divisible(value: float, divisor: int = ROUND_TO) -> int:
@@ -40,27 +41,31 @@ def conv_output_size(size: int, stride: int) -> int:
     return (size + 2 - 3) // stride + 1
 
 
-def mobilenet_plan(in_channels: int, width_multiplier: float) -> dict:
-    """The layer widths: ``stem`` channels, ``blocks`` as dicts (in, hidden, out, stride,
-    expand, residual) and ``last`` channels."""
+def mobilenet_plan(in_channels: int, width_multiplier: float, output_stride: int = 32) -> dict:
+    """The layer widths and strides: ``stem`` channels and ``stem_stride``, ``blocks`` as dicts
+    (inp, hidden, out, stride, expand, residual) and ``last`` channels. Strides that would take
+    the total downsampling past ``output_stride`` become 1 (the paper's network: 32)."""
     stem = make_divisible(STEM_CHANNELS * width_multiplier)
     last = make_divisible(LAST_CHANNELS * max(1.0, width_multiplier))
+    stem_stride = 2 if output_stride >= 2 else 1
+    total = stem_stride
     blocks: List[dict] = []
     width = stem
     for t, c, n, s in INVERTED_RESIDUAL_SETTINGS:
         out = make_divisible(c * width_multiplier)
         for i in range(n):
-            stride = s if i == 0 else 1
+            stride = s if i == 0 and total * s <= output_stride else 1
+            total *= stride
             blocks.append(dict(inp=width, hidden=int(round(width * t)), out=out, stride=stride,
                                expand=t != 1, residual=stride == 1 and width == out))
             width = out
-    return dict(in_channels=in_channels, stem=stem, blocks=blocks, last=last)
+    return dict(in_channels=in_channels, stem=stem, stem_stride=stem_stride, blocks=blocks, last=last)
 
 
 def check_strides(image_shape, plan) -> tuple:
     """The spatial size after every stride of the plan; a clear error should it reach 0."""
     _, h, w = image_shape
-    for where, stride in [("the stem", 2)] + [(f"block {i}", b["stride"]) for i, b in enumerate(plan["blocks"])]:
+    for where, stride in [("the stem", plan["stem_stride"])] + [(f"block {i}", b["stride"]) for i, b in enumerate(plan["blocks"])]:
         h, w = conv_output_size(h, stride), conv_output_size(w, stride)
         if h < 1 or w < 1:
             raise InputError(f"an image of {image_shape[1]}x{image_shape[2]} is too small for MobileNetV2's "
@@ -82,6 +87,9 @@ class MobileNetV2Base(ImageModel):
     classes has 3,504,872 parameters. Convolutions use padding 1 (3x3), so a side of size h
     becomes ceil(h/2) at each stride: any image of at least one pixel fits (the 32x total
     stride reduces small images to 1x1). Shapes: (N, C, H, W) (or flat) -> (N, outputs) logits.
+    ``output_stride`` (1, 2, 4, ..., 32) caps the total downsampling: strides that would pass
+    it become 1, so small images keep a spatial map through the blocks (8x8 digits at
+    ``output_stride=4`` end at 2x2 instead of 1x1; the paper's network is ``output_stride=32``).
     Supervised; with the default cross-entropy the history has ``accuracy``.
     """
 
@@ -91,19 +99,22 @@ class MobileNetV2Base(ImageModel):
     encoder_class: type = None
 
     def __init__(self, image_shape: Sequence[int] = (3, 224, 224), outputs: int = 1000,
-                 width_multiplier: float = 1.0, dropout: float = 0.2, flat: bool = False,
-                 loss="cross_entropy", optimizer="adam", regularizers=(), device: str = "cpu"):
+                 width_multiplier: float = 1.0, dropout: float = 0.2, output_stride: int = 32,
+                 flat: bool = False, loss="cross_entropy", optimizer="adam", regularizers=(), device: str = "cpu"):
         super().__init__()  # the framework's module / block
-        self._check_mobilenet(image_shape, outputs, width_multiplier, dropout, flat)
+        self._check_mobilenet(image_shape, outputs, width_multiplier, dropout, output_stride, flat)
         self.encoder = self.encoder_class(**self.encoder_config())
         self._setup_learning(loss, optimizer, regularizers, device)
 
-    def _check_mobilenet(self, image_shape, outputs, width_multiplier, dropout, flat) -> None:
+    def _check_mobilenet(self, image_shape, outputs, width_multiplier, dropout, output_stride, flat) -> None:
         self._check_image(image_shape, flat)
         self.outputs = check_positive("outputs", outputs, integer=True)
         self.width_multiplier = check_positive("width_multiplier", width_multiplier)
         self.dropout = check_fraction("dropout", dropout)
-        self.plan = mobilenet_plan(self.image_shape[0], self.width_multiplier)
+        if isinstance(output_stride, bool) or output_stride not in OUTPUT_STRIDES:
+            raise InputError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride!r}")
+        self.output_stride = int(output_stride)
+        self.plan = mobilenet_plan(self.image_shape[0], self.width_multiplier, self.output_stride)
         self.out_hw = check_strides(self.image_shape, self.plan)
 
     def encoder_config(self) -> dict:
@@ -122,9 +133,11 @@ class MobileNetV2Base(ImageModel):
     @classmethod
     def example(cls, n_features: int, code_size: int = 10, width_multiplier: float = 0.25, **kwargs):
         """A small MobileNetV2 (width 0.25) on the image of ``n_features`` (flat input; e.g.
-        digits 1x8x8), ``code_size`` classes, no dropout, Adam at 0.01."""
+        digits 1x8x8), ``code_size`` classes, no dropout, Adam at 0.01, and the output stride
+        that leaves a final map of at least 2x2 (digits: 4, 28x28: 8, 224x224: 32)."""
         kwargs.pop("hidden", None)  # the contract of the other classifiers' examples; no dense layers here
         shape = kwargs.pop("image_shape", image_shape_for(n_features))
+        kwargs.setdefault("output_stride", max(s for s in OUTPUT_STRIDES if s == 1 or 2 * s <= min(shape[1:])))
         kwargs.setdefault("flat", True)
         kwargs.setdefault("dropout", 0.0)
         kwargs.setdefault("optimizer", OptimizerSpec("adam", learning_rate=0.01))  # deep and narrow: learns slowly at 1e-3
@@ -132,4 +145,5 @@ class MobileNetV2Base(ImageModel):
 
     def extra_repr(self) -> str:
         return (f"image_shape={self.image_shape}, outputs={self.outputs}, "
-                f"width_multiplier={self.width_multiplier}, dropout={self.dropout}, flat={self.flat}")
+                f"width_multiplier={self.width_multiplier}, dropout={self.dropout}, "
+                f"output_stride={self.output_stride}, flat={self.flat}")

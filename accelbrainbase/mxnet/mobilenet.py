@@ -50,7 +50,7 @@ class MobileNetV2Encoder(gluon.HybridBlock):
     def __init__(self, image_shape, plan, outputs, dropout, flat):
         super().__init__()
         self.image_shape, self.dropout, self.flat = tuple(image_shape), dropout, flat
-        self.stem = ConvNorm(plan["in_channels"], plan["stem"], 3, stride=2)
+        self.stem = ConvNorm(plan["in_channels"], plan["stem"], 3, stride=plan["stem_stride"])
         self.blocks = gluon.nn.HybridSequential()
         for block in plan["blocks"]:
             self.blocks.add(InvertedResidual(**block))

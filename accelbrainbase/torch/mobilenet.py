@@ -47,7 +47,7 @@ class MobileNetV2Encoder(nn.Module):
     def __init__(self, image_shape, plan, outputs, dropout, flat):
         super().__init__()
         self.image_shape, self.dropout, self.flat = tuple(image_shape), dropout, flat
-        self.stem = ConvNorm(plan["in_channels"], plan["stem"], 3, stride=2)
+        self.stem = ConvNorm(plan["in_channels"], plan["stem"], 3, stride=plan["stem_stride"])
         self.blocks = nn.ModuleList(InvertedResidual(**block) for block in plan["blocks"])
         self.last = ConvNorm(plan["blocks"][-1]["out"], plan["last"], 1)
         self.classifier = nn.Linear(plan["last"], outputs)
