@@ -49,6 +49,7 @@ test-mxnet: $(VENV_MX)/.installed
 benchmark: $(VENV_MX)/.installed
 	$(VENV_MX)/bin/python benchmarks/overhead.py
 	$(VENV_MX)/bin/python benchmarks/rbm.py
+	$(VENV_MX)/bin/python benchmarks/conv.py
 
 clean:
 	rm -rf $(VENV) $(VENV_MX) out *.egg-info

@@ -14,7 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train one model on real data and show the results")
-    demo.add_argument("name", choices=["autoencoder", "rbm", "dbm", "encdec-ad"])
+    demo.add_argument("name", choices=["autoencoder", "rbm", "dbm", "encdec-ad", "cae"])
     demo.add_argument("--backend", choices=BACKENDS, default="torch")
     demo.add_argument("--epochs", type=int, default=60)
     demo.add_argument("--seed", type=int, default=0)
@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="default: digits (representation), ecg5000 (anomaly-detection)")
     compare.add_argument("--epochs", type=int, default=60)
     compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--labels-per-class", type=int, default=None,
+                         help="classification only: keep this many training labels per class (the rest "
+                              "unlabelled) and compare the semi-supervised ladder networks with the same "
+                              "networks, and the other models, trained on the labelled part only")
     compare.add_argument("--json", default=None, help="also write the rows to this JSON file")
     compare.add_argument("--out", default=None, help="folder for the PNG")
     compare.add_argument("--no-progress", action="store_true")
@@ -51,7 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
             backends = [b.strip() for b in args.backends.split(",") if b.strip()]
             compare(args.setting, backends=backends, data=args.data, epochs=args.epochs,
-                    seed=args.seed, out=args.out, json_path=args.json, progress=not args.no_progress)
+                    seed=args.seed, out=args.out, json_path=args.json, progress=not args.no_progress,
+                    labels_per_class=args.labels_per_class)
     except (InputError, MissingDependencyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -84,5 +84,50 @@ def test_compare_classification_scores_test_accuracy(tmp_path, capsys, backend):
     assert "ConvolutionalNeuralNetworks" in out and "NeuralNetworks (MLP)" in out and "logistic regression" in out
     rows = json.loads(path.read_text())
     assert all(set(r) == {"model", "backend", "parameters", "train_seconds", "test_accuracy"} for r in rows)
-    assert all(r["test_accuracy"] > 0.5 for r in rows)  # ten classes: chance is 0.1
+    assert all(r["test_accuracy"] > 0.25 for r in rows)  # ten classes: chance is 0.1; deep ones learn slower
+    assert all(r["test_accuracy"] > 0.5 for r in rows if r["model"] in ("ConvolutionalNeuralNetworks",
+                                                                       "NeuralNetworks (MLP)", "logistic regression"))
     assert os.path.getsize(tmp_path / "classification-digits.png") > 1000
+
+
+def test_demo_cae_prints_each_model_and_writes_the_grid(tmp_path, capsys, backend):
+    from accelbrainbase.data import load_digits
+
+    name = backend.__name__.split(".")[-1]
+    assert main(["demo", "cae", "--backend", name, "--epochs", "2", "--no-progress", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    mse = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and fields[-4] in (name, "sklearn", "numpy"):  # model backend params s mse
+            mse[" ".join(fields[:-4])] = float(fields[-1])
+    assert set(mse) == {"ConvolutionalAutoEncoder", "ContractiveConvolutionalAutoEncoder",
+                        "RepellingConvolutionalAutoEncoder", "PCA(16)", "mean image"}
+    digits = load_digits()
+    assert mse["mean image"] == pytest.approx(np.mean((digits.x_train.mean(0) - digits.x_test) ** 2), abs=1e-5)
+    assert all(0 < v < 1 for v in mse.values())
+    assert mse["ConvolutionalAutoEncoder"] < mse["mean image"]  # learns within two epochs
+    picture = tmp_path / "reconstructions.png"
+    assert f"picture: {picture}" in out and os.path.getsize(picture) > 1000
+    from PIL import Image
+
+    width, height = Image.open(picture).size
+    assert height > width / 4  # four rows of twelve digits (two rows would be about width / 5)
+
+
+def test_compare_classification_with_few_labels_lists_the_ladder_and_its_supervised_twin(tmp_path, capsys):
+    pytest.importorskip("torch")
+    path = tmp_path / "rows.json"
+    assert main(["compare", "classification", "--labels-per-class", "10", "--backends", "torch", "--epochs", "1",
+                 "--no-progress", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "10 labels per class (100 of 1437 training samples labelled)" in out
+    rows = {r["model"]: r for r in json.loads(path.read_text())}
+    for name in ("LadderNetworks", "ConvolutionalLadderNetworks"):
+        assert f"{name} (semi-supervised)" in rows and f"{name} (supervised only)" in rows
+    assert "ConvolutionalNeuralNetworks (labelled only)" in rows
+    assert "logistic regression (labelled only)" in rows and "NeuralNetworks (MLP, labelled only)" in rows
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows.values())
+    assert main(["compare", "representation", "--labels-per-class", "10", "--epochs", "1"]) == 2
+    assert "classification setting only" in capsys.readouterr().err
+    assert main(["compare", "classification", "--labels-per-class", "0", "--epochs", "1"]) == 2

@@ -43,6 +43,19 @@ def test_autoencoder_config_round_trip(backend):
     assert rebuilt.encoder.hidden_activations == ["tanh"]
 
 
+def test_clone_keeps_hyper_parameters_not_weights(backend, tiny):
+    spec = ab.OptimizerSpec("sgd", learning_rate=0.05, decay_rate=0.5, decay_every=3)
+    model = backend.NeuralNetworks([12, 6, 3], optimizer=spec, loss="mae")
+    model.learn(ArrayIterator(tiny[0], tiny[0][:, :3], batch_size=16, epochs=1), progress=False)
+    twin = model.clone(loss="mse")
+    assert type(twin) is type(model) and twin.optimizer_spec.learning_rate_at(3) == pytest.approx(0.025)
+    assert twin.get_config() == {**model.get_config(), "loss": "mse"}
+    assert len(twin.history) == 0
+    assert not all(np.array_equal(a, twin.export_state()[k]) for k, a in model.export_state().items())
+    with pytest.raises(ab.InputError, match="no hyper-parameter colour; valid: units"):
+        model.clone(colour="red")
+
+
 def test_neural_networks_config_round_trip(backend):
     model = backend.NeuralNetworks([12, 8, 5, 3], activation=["relu", "elu"], dropout=[0.1, 0.2],
                                    batch_norm=True, loss="cross_entropy", optimizer="rmsprop")

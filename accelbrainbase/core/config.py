@@ -30,6 +30,16 @@ class Configurable:
                 config[name] = to_plain(getattr(self, name), f"{type(self).__name__}.{name}")
         return config
 
+    def clone(self, **changes: Any):
+        """A new, unfitted instance with the same hyper-parameters, ``changes`` replacing some
+        (scikit-learn's ``clone`` + ``set_params``)."""
+        unknown = set(changes) - set(constructor_parameters(type(self)))
+        if unknown:
+            raise InputError(f"{type(self).__name__} has no hyper-parameter {', '.join(sorted(unknown))}; valid: "
+                             f"{', '.join(constructor_parameters(type(self)))}")
+        config = {name: from_plain(value) for name, value in self.get_config().items()}
+        return type(self)(**{**config, **changes})
+
 
 def constructor_parameters(cls: type) -> list:
     """Named constructor parameters, following ``**kwargs`` up the MRO to the parents' names."""

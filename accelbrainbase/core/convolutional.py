@@ -12,7 +12,8 @@ Canonical state names (both backends): ``encoder.convs.<i>.weight`` (out, in, k,
 ``encoder.norms.<i>.{weight,bias,running_mean,running_var}``, ``encoder.shortcuts.<j>.weight``
 (1x1, residual blocks whose width changes), ``encoder.head.<i>.weight`` (out, in) / ``.bias``;
 auto-encoders add ``decoder.expand.*``, ``decoder.deconvs.<i>.weight`` (in, out, k, k) / ``.bias``
-and ``decoder.norms.<i>.*``.
+and ``decoder.norms.<i>.*``; with ``tied_weights=True`` only ``decoder.expand.bias`` and
+``decoder.deconvs.<i>.bias`` (the weights are the encoder's).
 """
 from __future__ import annotations
 
@@ -210,6 +211,12 @@ class ConvolutionalAutoEncoderBase(ImageModel):
     decoder: dense -> transposed convolutions mirroring the encoder -> ``output_activation``.
     Convolutions keep the image size (same padding, no pooling), so the transposed ones mirror
     them exactly. Shapes: (N, C, H, W) (or flat) -> same; codes (N, code_size).
+
+    ``tied_weights=True``: the decoder has no weights of its own. Transposed convolution j of n
+    uses the weight of encoder convolution n-1-j, the one it mirrors (a weight (out, in, k, k) read as a
+    transposed convolution's (in, out, k, k) maps the encoder's output width back to its input
+    width: the adjoint of that convolution), and the dense layer after the code uses the
+    transpose of the code layer's weight; the decoder keeps its own biases (zeros at first).
     """
 
     #: the backend's convolutional encoder and transposed-convolution decoder blocks
@@ -219,17 +226,18 @@ class ConvolutionalAutoEncoderBase(ImageModel):
     def __init__(self, image_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (16, 32),
                  kernel_size: int = 3, activation: str = "relu", code_size: int = 16,
                  code_activation: str = "identity", output_activation: str = "sigmoid",
-                 batch_norm: bool = False, flat: bool = False, loss="mse", optimizer="adam",
-                 regularizers=(), device: str = "cpu"):
+                 batch_norm: bool = False, flat: bool = False, tied_weights: bool = False, loss="mse",
+                 optimizer="adam", regularizers=(), device: str = "cpu"):
         super().__init__()  # the framework's module / block
         self._check_cae(image_shape, channels, kernel_size, activation, code_size, code_activation,
-                        output_activation, batch_norm, flat)
+                        output_activation, batch_norm, flat, tied_weights)
         self.encoder = self.encoder_class(**self.encoder_config())
-        self.decoder = self.decoder_class(**self.decoder_config())
+        self.decoder = self.decoder_class(**self.decoder_config(),
+                                          tied_to=self.encoder if tied_weights else None)
         self._setup_learning(loss, optimizer, regularizers, device)
 
     def _check_cae(self, image_shape, channels, kernel_size, activation, code_size, code_activation,
-                   output_activation, batch_norm, flat) -> None:
+                   output_activation, batch_norm, flat, tied_weights) -> None:
         self._check_image(image_shape, flat)
         check_conv_stack(channels, kernel_size, activation, batch_norm, 0.0, None, False, self.image_shape)
         self.channels, self.kernel_size, self.activation = list(channels), kernel_size, activation
@@ -237,6 +245,9 @@ class ConvolutionalAutoEncoderBase(ImageModel):
         self.code_activation = check_choice("code_activation", code_activation, ACTIVATIONS)
         self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
         self.batch_norm = batch_norm
+        if not isinstance(tied_weights, bool):
+            raise InputError(f"tied_weights must be True or False, got {tied_weights!r}")
+        self.tied_weights = tied_weights
 
     def encoder_config(self) -> dict:
         return dict(image_shape=self.image_shape, channels=self.channels, kernel_size=self.kernel_size,
@@ -271,7 +282,7 @@ class ConvolutionalAutoEncoderBase(ImageModel):
 
     def extra_repr(self) -> str:
         return (f"image_shape={self.image_shape}, channels={self.channels}, kernel_size={self.kernel_size}, "
-                f"code_size={self.code_size}, flat={self.flat}")
+                f"code_size={self.code_size}, flat={self.flat}, tied_weights={self.tied_weights}")
 
 
 class ContractiveMixin:

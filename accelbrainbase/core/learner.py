@@ -37,6 +37,8 @@ class Learner(Configurable, ObservableData):
     monitor: str = "loss"
     #: how many steps an asynchronous backend may run ahead of the loop reading its losses
     lagged_steps: int = 8
+    #: whether the label -1 (an unlabelled sample) is allowed (semi-supervised models)
+    accepts_unlabelled: bool = False
 
     # -- state kept outside the constructor's hyper-parameters ---------------------------------
     @property
@@ -225,6 +227,30 @@ class Learner(Configurable, ObservableData):
             raise InputError(f"{type(self).__name__} learns from labelled data, but the iterator has no labels")
         if getattr(self, "noise", None) is not None and data.noiseable_data is not None:
             raise InputError(f"{type(self).__name__} adds its own noise; the iterator must not add noise too")
+        if getattr(getattr(self, "loss_fn", None), "class_labels", False):
+            for what in ("y_train", "y_test"):
+                self.check_class_labels(what, getattr(data, what, None))
+
+    def check_class_labels(self, what: str, labels: Any) -> None:
+        """Raise unless ``labels`` are class indices 0..K-1 (K = ``output_width``), or -1 for an
+        unlabelled sample in models with ``accepts_unlabelled`` (semi-supervised ones). Without
+        this a label of -1 or K would silently pick another class in mxnet (``pick`` clips)."""
+        if labels is None or np.size(labels) == 0 or np.ndim(labels) != 1:
+            return
+        labels = np.asarray(labels)
+        name = type(self).__name__
+        low = -1 if self.accepts_unlabelled else 0
+        smallest = labels.min()
+        if smallest < low:
+            if smallest == -1:
+                raise InputError(f"{name} got the label -1 (an unlabelled sample) in {what}; only "
+                                 "semi-supervised models (e.g. LadderNetworks) accept -1. Expected class "
+                                 "labels >= 0")
+            raise InputError(f"{name} needs class labels >= {low} in {what}, got {smallest}")
+        width = getattr(self, "output_width", None)
+        if width is not None and labels.max() >= width:
+            raise InputError(f"{name} has {width} outputs, so the labels in {what} must be < {width}, "
+                             f"got {labels.max()}")
 
     def check_samples(self, what: str, arr: Any) -> np.ndarray:
         arr = check_array(what, arr, ndim=len(self.input_shape) + 1)

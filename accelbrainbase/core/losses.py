@@ -13,6 +13,9 @@ LOSSES = {
 class LossBase:
     """Common behaviour of loss objects: no hyper-parameters, no metrics unless overridden."""
 
+    #: whether the targets are class indices 0..K-1 (checked by ``Learner.check_data``)
+    class_labels = False
+
     def get_config(self) -> dict:
         return {}
 

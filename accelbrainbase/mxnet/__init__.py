@@ -15,6 +15,7 @@ from accelbrainbase.mxnet.convolutional import (  # noqa: E402
     ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
     ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
 )
+from accelbrainbase.mxnet.ladder import ConvolutionalLadderNetworks, LadderNetworks  # noqa: E402
 from accelbrainbase.mxnet.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -27,6 +28,7 @@ from accelbrainbase.mxnet.recurrent import EncDecAD, EncoderDecoder, LSTMNetwork
 __all__ = [
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
+    "ConvolutionalLadderNetworks", "LadderNetworks",
     "EncDecAD", "EncoderDecoder", "LSTMNetworks", "MobileNetV2",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",

@@ -13,7 +13,7 @@ from accelbrainbase.core.convolutional import (
 )
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import OPS, GluonModel, activate
-from accelbrainbase.mxnet.networks import AutoEncoder
+from accelbrainbase.mxnet.networks import AutoEncoder, TiedDense
 
 
 def _sequential(blocks):
@@ -112,20 +112,55 @@ class ConvEncoder(gluon.HybridBlock):
         return nd.sum(nd.square(t), axis=(1, 2))
 
 
+class TiedDeconvolution(gluon.HybridBlock):
+    """A transposed convolution whose weight is ``source``'s (a Conv2D weight (out, in, k, k) read
+    as (in, out, k, k): out -> in channels, the adjoint of ``source``, same padding); only the
+    bias is its own.
+
+    Computed as the equivalent convolution with the kernel's spatial flip and its two channel
+    axes swapped (stride 1, odd k, padding k // 2): MXNet 1.9.1's oneDNN ``Deconvolution``
+    fails in backward ("could not execute a primitive") when its weight also feeds a
+    ``Convolution``, as a tied weight does.
+    """
+
+    def __init__(self, source: gluon.nn.Conv2D, kernel_size: int):
+        super().__init__()
+        in_channels = source.weight.shape[1]
+        self._conv_args = dict(kernel=(kernel_size, kernel_size), pad=(kernel_size // 2,) * 2,
+                               num_filter=in_channels, no_bias=False)
+        self.weight = source.weight  # shared with the encoder
+        self.params.update({source.weight.name: source.weight})  # so hybridize() finds it
+        self.bias = self.params.get("bias", shape=(in_channels,), init="zeros")
+
+    def hybrid_forward(self, F, x, weight, bias):
+        kernel = F.flip(F.swapaxes(weight, dim1=0, dim2=1), axis=(2, 3))
+        return F.Convolution(x, kernel, bias, **self._conv_args)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(tied to {self.weight.name} {self.weight.shape})"
+
+
 class ConvDecoder(gluon.HybridBlock):
     """Dense ``code_size`` -> channels[-1] x H x W, then transposed convolutions mirroring the
-    encoder down to the image's channels (the last with ``output_activation``)."""
+    encoder down to the image's channels (the last with ``output_activation``). With ``tied_to``
+    (a ConvEncoder with one dense layer) the weights are the encoder's (see TiedDeconvolution)."""
 
     def __init__(self, image_shape, channels, kernel_size, activation, batch_norm, code_size,
-                 output_activation, flat):
+                 output_activation, flat, tied_to: ConvEncoder | None = None):
         super().__init__()
         self.image_shape, self.activation, self.output_activation = tuple(image_shape), activation, output_activation
         self.flat = flat
         c, h, w = image_shape
         widths = list(channels)[::-1] + [c]
-        self.expand = gluon.nn.Dense(widths[0] * h * w, in_units=code_size)
-        self.deconvs = _sequential(gluon.nn.Conv2DTranspose(b, kernel_size, padding=kernel_size // 2, in_channels=a)
-                                   for a, b in zip(widths[:-1], widths[1:]))
+        if tied_to is None:
+            self.expand = gluon.nn.Dense(widths[0] * h * w, in_units=code_size)
+            self.deconvs = _sequential(gluon.nn.Conv2DTranspose(b, kernel_size, padding=kernel_size // 2,
+                                                                in_channels=a)
+                                       for a, b in zip(widths[:-1], widths[1:]))
+        else:
+            self.expand = TiedDense(tied_to.head[len(tied_to.head) - 1])
+            self.deconvs = _sequential(TiedDeconvolution(tied_to.convs[i], kernel_size)
+                                       for i in reversed(range(len(tied_to.convs))))
         self.norms = (_sequential(gluon.nn.BatchNorm(in_channels=b) for b in widths[1:-1])
                       if batch_norm and len(widths) > 2 else None)
 

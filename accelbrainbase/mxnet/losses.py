@@ -32,6 +32,8 @@ class BinaryCrossEntropy(LossBase, ComputableLoss):
 class CrossEntropy(LossBase, ComputableLoss):
     """Softmax cross-entropy of logits (N, classes) against integer labels (N,); metric: accuracy."""
 
+    class_labels = True
+
     def compute(self, pred_arr, real_arr):
         return -nd.mean(nd.pick(nd.log_softmax(pred_arr, axis=1), real_arr, axis=1))
 

@@ -14,6 +14,7 @@ from accelbrainbase.torch.convolutional import (  # noqa: E402
     ContractiveAutoEncoder, ContractiveConvolutionalAutoEncoder, ConvolutionalAutoEncoder,
     ConvolutionalNeuralNetworks, RepellingConvolutionalAutoEncoder,
 )
+from accelbrainbase.torch.ladder import ConvolutionalLadderNetworks, LadderNetworks  # noqa: E402
 from accelbrainbase.torch.losses import (  # noqa: E402
     BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError,
 )
@@ -26,6 +27,7 @@ from accelbrainbase.torch.recurrent import EncDecAD, EncoderDecoder, LSTMNetwork
 __all__ = [
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
+    "ConvolutionalLadderNetworks", "LadderNetworks",
     "EncDecAD", "EncoderDecoder", "LSTMNetworks", "MobileNetV2",
     "AutoEncoder", "BinaryCrossEntropy", "CrossEntropy", "DeepBeliefNetworks", "DeepBoltzmannMachines",
     "DenoisingAutoEncoder", "MaxNorm",

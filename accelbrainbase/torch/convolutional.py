@@ -15,7 +15,7 @@ from accelbrainbase.core.convolutional import (
 )
 from accelbrainbase.core.registry import register
 from accelbrainbase.torch._glue import ACTIVATIONS, OPS, TorchModel
-from accelbrainbase.torch.networks import AutoEncoder
+from accelbrainbase.torch.networks import AutoEncoder, TiedLinear
 
 
 def _scale(t, g, n):
@@ -104,20 +104,41 @@ class ConvEncoder(nn.Module):
         return t.square().sum(dim=(1, 2))
 
 
+class TiedConvTranspose2d(nn.Module):
+    """A transposed convolution whose weight is ``source``'s (a Conv2d weight (out, in, k, k) read
+    as (in, out, k, k): out -> in channels, the adjoint of ``source``); only the bias is its own."""
+
+    def __init__(self, source: nn.Conv2d):
+        super().__init__()
+        self.__dict__["source"] = source  # not a submodule: the weight belongs to the encoder
+        self.bias = nn.Parameter(torch.zeros(source.in_channels))
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.source.weight, self.bias, padding=self.source.padding)
+
+    def extra_repr(self) -> str:
+        return f"{self.source.out_channels}, {self.source.in_channels}, tied to {self.source.extra_repr()}"
+
+
 class ConvDecoder(nn.Module):
     """Dense ``code_size`` -> channels[-1] x H x W, then transposed convolutions mirroring the
-    encoder down to the image's channels (the last with ``output_activation``)."""
+    encoder down to the image's channels (the last with ``output_activation``). With ``tied_to``
+    (a ConvEncoder with one dense layer) the weights are the encoder's (see TiedConvTranspose2d)."""
 
     def __init__(self, image_shape, channels, kernel_size, activation, batch_norm, code_size,
-                 output_activation, flat):
+                 output_activation, flat, tied_to: ConvEncoder | None = None):
         super().__init__()
         self.image_shape, self.activation, self.output_activation = tuple(image_shape), activation, output_activation
         self.flat = flat
         c, h, w = image_shape
         widths = list(channels)[::-1] + [c]
-        self.expand = nn.Linear(code_size, widths[0] * h * w)
-        self.deconvs = nn.ModuleList(nn.ConvTranspose2d(a, b, kernel_size, padding=kernel_size // 2)
-                                     for a, b in zip(widths[:-1], widths[1:]))
+        if tied_to is None:
+            self.expand = nn.Linear(code_size, widths[0] * h * w)
+            self.deconvs = nn.ModuleList(nn.ConvTranspose2d(a, b, kernel_size, padding=kernel_size // 2)
+                                         for a, b in zip(widths[:-1], widths[1:]))
+        else:
+            self.expand = TiedLinear(tied_to.head[-1])
+            self.deconvs = nn.ModuleList(TiedConvTranspose2d(conv) for conv in list(tied_to.convs)[::-1])
         self.norms = nn.ModuleList(nn.BatchNorm2d(b) for b in widths[1:-1]) if batch_norm and len(widths) > 2 else None
 
     def forward(self, code):

@@ -31,6 +31,8 @@ class BinaryCrossEntropy(LossBase, ComputableLoss):
 class CrossEntropy(LossBase, ComputableLoss):
     """Softmax cross-entropy of logits (N, classes) against integer labels (N,); metric: accuracy."""
 
+    class_labels = True
+
     def compute(self, pred_arr, real_arr):
         return F.cross_entropy(pred_arr, real_arr.long())
 

@@ -5,7 +5,7 @@ import os
 from typing import Dict, List, Sequence
 
 from accelbrainbase.core.backends import BACKENDS, get_backend
-from accelbrainbase.core.errors import MissingDependencyError
+from accelbrainbase.core.errors import InputError, MissingDependencyError
 from accelbrainbase.core.validation import check_choice
 from accelbrainbase.data.datasets import load_dataset
 from accelbrainbase.workbench import anomaly, classification, representation
@@ -17,14 +17,22 @@ SETTINGS = {"representation": representation, "anomaly-detection": anomaly,
 
 def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | None = None,
             epochs: int = 60, seed: int = 0, out: str | None = None, json_path: str | None = None,
-            progress: bool = True, echo=print) -> List[Dict]:
+            progress: bool = True, echo=print, labels_per_class: int | None = None) -> List[Dict]:
     """Run ``setting`` for each backend that imports here; print and return the rows.
 
     A backend whose framework is missing is reported and skipped, not fatal, unless no
     backend is left. ``data`` defaults to the setting's own (digits for representation,
-    ECG5000 for anomaly detection).
+    ECG5000 for anomaly detection). ``labels_per_class`` (classification only) keeps that many
+    training labels per class: the semi-supervised comparison of ``workbench.classification``.
     """
     module = SETTINGS[check_choice("problem setting", setting, SETTINGS)]
+    extra = {}
+    if labels_per_class is not None:
+        if setting != "classification":
+            raise InputError(f"labels_per_class applies to the classification setting only, not {setting!r}")
+        if isinstance(labels_per_class, bool) or not isinstance(labels_per_class, int) or labels_per_class < 1:
+            raise InputError(f"labels_per_class must be an integer >= 1, got {labels_per_class!r}")
+        extra["labels_per_class"] = labels_per_class
     usable = []
     for backend in backends:
         check_choice("backend", backend, BACKENDS)
@@ -38,9 +46,13 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
         raise MissingDependencyError(f"none of the backends {list(backends)} can be imported here")
     data = data or getattr(module, "DEFAULT_DATA", "digits")
     dataset = module.load_data(data) if hasattr(module, "load_data") else load_dataset(data)
-    rows = module.run(dataset, usable, epochs=epochs, seed=seed, progress=progress)
+    rows = module.run(dataset, usable, epochs=epochs, seed=seed, progress=progress, **extra)
     plain = [{k: v for k, v in row.items() if k in module.COLUMNS} for row in rows]
-    echo(f"\n{setting} on {data} (test set: {len(dataset.x_test)} samples, {epochs} epochs, seed {seed})\n")
+    labelled = "" if labels_per_class is None else (
+        f", {labels_per_class} labels per class ({labels_per_class * dataset.n_classes} of "
+        f"{len(dataset.y_train)} training samples labelled)")
+    echo(f"\n{setting} on {data} (test set: {len(dataset.x_test)} samples, {epochs} epochs, seed {seed}"
+         f"{labelled})\n")
     echo(format_table(plain, module.COLUMNS))
     if json_path:
         write_json(plain, json_path)
@@ -49,6 +61,7 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
         os.makedirs(out, exist_ok=True)
         metric = getattr(module, "PLOT_METRIC", "test_mse")
         title = getattr(module, "PLOT_TITLE", "test reconstruction MSE")
-        path = plot_bars(plain, metric, os.path.join(out, f"{setting}-{data}.png"), f"{setting} on {data}: {title}")
+        stem = f"{setting}-{data}" + ("" if labels_per_class is None else f"-{labels_per_class}-labels")
+        path = plot_bars(plain, metric, os.path.join(out, f"{stem}.png"), f"{setting} on {data}: {title}")
         echo(f"plot written to {path}")
     return rows
