@@ -34,8 +34,6 @@ from accelbrainbase.core.networks import ACTIVATIONS
 from accelbrainbase.core.optim import OptimizerSpec
 from accelbrainbase.core.validation import check_choice, check_positive
 
-#: the label of an unlabelled sample
-UNLABELLED = -1
 #: the combinator's parameters a1..a10 start at 0 except a2 = a7 = 1 (the sigmoids' slopes), as in
 #: the authors' code (github.com/CuriousAI/ladder, ladder.py, ``g`` with ``gtype == 'gauss'``)
 COMBINATOR_INIT = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)

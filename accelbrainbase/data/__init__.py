@@ -11,9 +11,13 @@ from accelbrainbase.data.normalization import Normalizer
 from accelbrainbase.data.sequence_datasets import (
     SEQUENCE_DATASETS, SequenceDataset, load_ecg5000, load_sequence_dataset, load_synthetic, make_periodic_anomalies,
 )
+from accelbrainbase.data.semisupervised import UNLABELLED, SemiSupervisedIterator, split_labelled
 from accelbrainbase.data.sequences import WindowIterator, sliding_windows
 
 __all__ = [
+    "UNLABELLED",
+    "SemiSupervisedIterator",
+    "split_labelled",
     "WindowIterator",
     "sliding_windows",
     "SequenceDataset",
