@@ -1,8 +1,9 @@
 """Ladder networks (MXNet Gluon). Hyper-parameters, checks, the cost and the label convention:
 core/ladder.py; here the layers and the passes of Algorithm 1 written with ``F``: the inference
 ``hybrid_forward`` (clean pass, running statistics) runs as a hybridized graph; ``ladder_terms``
-(clean pass, corrupted pass, decoder) runs the same functions imperatively (F = mx.nd) under
-autograd. Parameters of the holder blocks (norms, combinators) are read with ``_value``: their
+(clean pass, corrupted pass, decoder) runs the same functions as a second hybridized graph
+(``_LadderGraph``) under autograd. Per-channel scales and shifts of feature maps are depthwise 1x1
+convolutions (``_affine``). Parameters of the holder blocks (norms, combinators) are read with ``_value``: their
 symbol in a hybridized trace, their array otherwise (the model's parameter dict holds them, so
 the cached graph binds them like its own)."""
 from __future__ import annotations
@@ -65,7 +66,8 @@ class VanillaCombinator(gluon.HybridBlock):
 
     def combine(self, F, z, u, ndim: int):
         """g(z, u) for ``z`` of ``ndim`` dimensions (2 dense, 4 feature maps)."""
-        return combine(F, z, u, [_value(F, getattr(self, f"a{i}"), z) for i in range(1, 11)], ndim)
+        return combine(F, z, u, [_value(F, getattr(self, f"a{i}"), z) for i in range(1, 11)], ndim,
+                       self.a1.shape[0])
 
 
 def _shaped(F, p, ndim: int):
@@ -73,12 +75,31 @@ def _shaped(F, p, ndim: int):
     return F.reshape(p, shape=(1, -1) + (1,) * (ndim - 2))
 
 
-def combine(F, z, u, a: List, ndim: int):
-    a = [_shaped(F, p, ndim) for p in a]
-    mu = F.broadcast_add(F.broadcast_mul(a[0], F.sigmoid(F.broadcast_add(F.broadcast_mul(a[1], u), a[2]))),
-                         F.broadcast_add(F.broadcast_mul(a[3], u), a[4]))
-    v = F.broadcast_add(F.broadcast_mul(a[5], F.sigmoid(F.broadcast_add(F.broadcast_mul(a[6], u), a[7]))),
-                        F.broadcast_add(F.broadcast_mul(a[8], u), a[9]))
+def _affine(F, x, scale, shift, ndim: int, channels: int):
+    """scale * x + shift per unit (ndim 2) or per channel (ndim 4); ``scale`` and ``shift`` hold
+    ``channels`` values in any shape. Feature maps use a depthwise 1x1 convolution: the same
+    map, but MXNet 1.9.1's backward of a (1, C, 1, 1) broadcast (a reduction over N, H, W) is
+    about ten times slower than the convolution's."""
+    if ndim == 2:
+        return F.broadcast_add(F.broadcast_mul(x, _shaped(F, scale, 2)), _shaped(F, shift, 2))
+    weight = F.reshape(scale, shape=(channels, 1, 1, 1))
+    return F.Convolution(x, weight, F.reshape(shift, shape=(channels,)), kernel=(1, 1), num_filter=channels,
+                         num_group=channels)
+
+
+def _normalise(F, x, mean, var, eps: float, ndim: int, channels: int):
+    """(x - mean) / sqrt(var + eps) per unit / channel."""
+    scale = 1.0 / F.sqrt(var + eps)
+    return _affine(F, x, scale, -mean * scale, ndim, channels)
+
+
+def combine(F, z, u, a: List, ndim: int, channels: int):
+    def lin(x, i, j):  # a_i * x + a_j
+        return _affine(F, x, a[i], a[j], ndim, channels)
+
+    zero = F.zeros_like(a[0])
+    mu = _affine(F, F.sigmoid(lin(u, 1, 2)), a[0], zero, ndim, channels) + lin(u, 3, 4)
+    v = _affine(F, F.sigmoid(lin(u, 6, 7)), a[5], zero, ndim, channels) + lin(u, 8, 9)
     return (z - mu) * v + mu
 
 
@@ -102,11 +123,12 @@ def _transposed_convolution(F, z, weight, k: int, output_padding, channels: int)
     return F.Convolution(up, kernel, kernel=(k, k), pad=(pad, pad), num_filter=channels, no_bias=True)
 
 
-def _moments(F, z, ndim: int):
+def _moments(F, z, ndim: int, channels: int):
     """Batch mean and (biased) variance per unit / channel, kept as (1, C[, 1, 1])."""
     axes = (0,) if ndim == 2 else (0, 2, 3)
     mean = F.mean(z, axis=axes, keepdims=True)
-    return mean, F.mean(F.square(F.broadcast_sub(z, mean)), axis=axes, keepdims=True)
+    centred = _affine(F, z, F.ones_like(mean), -mean, ndim, channels)
+    return mean, F.mean(F.square(centred), axis=axes, keepdims=True)
 
 
 class LadderModel(GluonModel):
@@ -150,17 +172,19 @@ class LadderModel(GluonModel):
             ndim = 1 + len(shapes[i + 1])
             norm = self.encoder.norms[i]
             pre = self.encoder.layers[i](h)  # Dense flattens feature maps itself
+            width = shapes[i + 1][0]
             if batch_statistics:
-                mean, var = _moments(F, pre, ndim)
+                mean, var = _moments(F, pre, ndim, width)
             else:
                 mean = _shaped(F, _value(F, norm.running_mean, x), ndim)
                 var = _shaped(F, _value(F, norm.running_var, x), ndim)
-            z = F.broadcast_div(F.broadcast_sub(pre, mean), F.sqrt(var + self.eps))
+            z = _normalise(F, pre, mean, var, self.eps, ndim, width)
             if noise is not None:
                 z = z + self.noise_std * noise[i + 1]
             zs.append(z)
             moments.append((mean, var))
-            shifted = F.broadcast_add(z, _shaped(F, _value(F, norm.beta, x), ndim))
+            beta = _value(F, norm.beta, x)
+            shifted = _affine(F, z, F.ones_like(beta), beta, ndim, width)
             if i < last:
                 h = activate(F, self.activation, shifted)
             else:
@@ -168,9 +192,9 @@ class LadderModel(GluonModel):
                 h = F.softmax(logits, axis=-1)
         return logits, h, zs, moments
 
-    def _batchnorm(self, F, u, ndim: int):
-        mean, var = _moments(F, u, ndim)
-        return F.broadcast_div(F.broadcast_sub(u, mean), F.sqrt(var + self.eps))
+    def _batchnorm(self, F, u, ndim: int, channels: int):
+        mean, var = _moments(F, u, ndim, channels)
+        return _normalise(F, u, mean, var, self.eps, ndim, channels)
 
     def _decode(self, F, h_top, corrupted: List, clean: List, moments: List) -> List:
         """Decoder from the top; returns mean((z(l) - z^_BN(l))^2) for l = 0..L."""
@@ -188,12 +212,13 @@ class LadderModel(GluonModel):
                                                 spec.output_padding, spec.in_shape[0])
                 else:
                     u = F.reshape(layer(z_hat), shape=(-1,) + shapes[l])
-            z_hat = self.decoder.combinators[l].combine(F, corrupted[l], self._batchnorm(F, u, ndim), ndim)
+            z_hat = self.decoder.combinators[l].combine(F, corrupted[l], self._batchnorm(F, u, ndim, shapes[l][0]),
+                                                        ndim)
             if l == 0:
                 z_bn = z_hat
             else:
                 mean, var = moments[l - 1]
-                z_bn = F.broadcast_div(F.broadcast_sub(z_hat, mean), F.sqrt(var + self.eps))
+                z_bn = _normalise(F, z_hat, mean, var, self.eps, ndim, shapes[l][0])
             costs[l] = F.mean(F.square(clean[l] - z_bn))
         return costs
 
