@@ -24,7 +24,7 @@ import numpy as np
 
 from accelbrainbase.core.errors import InputError
 from accelbrainbase.core.interfaces import Batch
-from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.learner import Learner, SupervisedLearner
 from accelbrainbase.core.networks import ACTIVATIONS
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
@@ -134,7 +134,7 @@ def check_conv_stack(channels, kernel_size, activation, batch_norm, dropout, poo
     return dict(channels=channels, kernel_size=kernel_size, dropout=dropout, out_hw=(h, w))
 
 
-class ConvolutionalNeuralNetworksBase(ImageModel):
+class ConvolutionalNeuralNetworksBase(SupervisedLearner, ImageModel):
     """A stack of convolution blocks with a dense head (LeCun et al. 1998, "Gradient-based
     learning applied to document recognition"; residual connections: He et al. 2016).
 
@@ -144,8 +144,6 @@ class ConvolutionalNeuralNetworksBase(ImageModel):
     ``outputs`` -> ``output_activation``. Shapes: (N, C, H, W) (or flat) -> (N, outputs).
     Supervised; with the default cross-entropy the history has ``accuracy``.
     """
-
-    requires_targets = True
 
     #: the backend's convolutional encoder block, set by the backend module
     encoder_class: type = None
@@ -186,10 +184,6 @@ class ConvolutionalNeuralNetworksBase(ImageModel):
     @property
     def output_width(self) -> int:
         return self.outputs
-
-    def batch_loss(self, batch: Batch):
-        pred = self(batch.inputs)
-        return self.loss_fn.compute(pred, batch.targets), self.loss_fn.metrics(pred, batch.targets)
 
     @classmethod
     def example(cls, n_features: int, code_size: int = 10, hidden: Sequence[int] = (), **kwargs):

@@ -294,6 +294,17 @@ class Learner(Configurable, ObservableData):
         return model
 
 
+class SupervisedLearner(Learner):
+    """A model whose loss compares its outputs ``self(inputs)`` with the batch's targets
+    (``loss_fn.compute``), with the loss's metrics (accuracy for cross-entropy) in the history."""
+
+    requires_targets = True
+
+    def batch_loss(self, batch: Batch):
+        pred = self(batch.inputs)
+        return self.loss_fn.compute(pred, batch.targets), self.loss_fn.metrics(pred, batch.targets)
+
+
 def _finite(state: Dict[str, np.ndarray]) -> bool:
     return all(np.isfinite(v).all() for v in state.values())
 

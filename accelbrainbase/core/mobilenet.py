@@ -16,7 +16,7 @@ from typing import List, Sequence
 
 from accelbrainbase.core.convolutional import ImageModel, image_shape_for
 from accelbrainbase.core.errors import InputError
-from accelbrainbase.core.interfaces import Batch
+from accelbrainbase.core.learner import SupervisedLearner
 from accelbrainbase.core.optim import OptimizerSpec
 from accelbrainbase.core.validation import check_fraction, check_positive
 
@@ -73,7 +73,7 @@ def check_strides(image_shape, plan) -> tuple:
     return h, w
 
 
-class MobileNetV2Base(ImageModel):
+class MobileNetV2Base(SupervisedLearner, ImageModel):
     """MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear
     Bottlenecks") as a classifier.
 
@@ -92,8 +92,6 @@ class MobileNetV2Base(ImageModel):
     ``output_stride=4`` end at 2x2 instead of 1x1; the paper's network is ``output_stride=32``).
     Supervised; with the default cross-entropy the history has ``accuracy``.
     """
-
-    requires_targets = True
 
     #: the backend's MobileNetV2 encoder block, set by the backend module
     encoder_class: type = None
@@ -125,10 +123,6 @@ class MobileNetV2Base(ImageModel):
     @property
     def output_width(self) -> int:
         return self.outputs
-
-    def batch_loss(self, batch: Batch):
-        pred = self(batch.inputs)
-        return self.loss_fn.compute(pred, batch.targets), self.loss_fn.metrics(pred, batch.targets)
 
     @classmethod
     def example(cls, n_features: int, code_size: int = 10, width_multiplier: float = 0.25, **kwargs):

@@ -10,7 +10,7 @@ import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData, NoiseableData
-from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.learner import Learner, SupervisedLearner
 from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
@@ -25,14 +25,12 @@ def per_layer(what: str, value: Any, n: int, check) -> List[Any]:
     return [check(f"{what}[{i}]", v) for i, v in enumerate(values)]
 
 
-class NeuralNetworksBase(Learner):
+class NeuralNetworksBase(SupervisedLearner):
     """Multilayer perceptron: ``units = [inputs, hidden..., outputs]``.
 
     Each hidden layer is dense -> (batch norm) -> activation -> (dropout); the output layer is
     dense -> ``output_activation``. Supervised: learns ``targets`` from ``inputs``.
     """
-
-    requires_targets = True
 
     def _check_network(self, units, activation, output_activation, dropout, batch_norm) -> None:
         if not isinstance(units, (list, tuple)) or len(units) < 2:
@@ -56,10 +54,6 @@ class NeuralNetworksBase(Learner):
     @property
     def output_width(self) -> int:
         return self.units[-1]
-
-    def batch_loss(self, batch: Batch):
-        pred = self(batch.inputs)
-        return self.loss_fn.compute(pred, batch.targets), self.loss_fn.metrics(pred, batch.targets)
 
     def extra_repr(self) -> str:
         return (f"units={self.units}, activation={self.activation!r}, "

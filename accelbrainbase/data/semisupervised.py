@@ -43,6 +43,13 @@ def _integer_labels(what: str, y: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def check_labels_per_class(value: Any) -> int:
+    """``value`` if it is an integer >= 1, else an :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"labels_per_class must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def split_labelled(y: Any, labels_per_class: int, seed: int | None = None) -> np.ndarray:
     """A copy of the labels ``y`` (N,) in which all but ``labels_per_class`` labels of each class
     are replaced by -1 (unlabelled). The kept samples are drawn per class (stratified) with a
@@ -54,9 +61,7 @@ def split_labelled(y: Any, labels_per_class: int, seed: int | None = None) -> np
     y = _integer_labels("y", y)
     if y.min() < 0:
         raise InputError(f"y must hold class labels >= 0 (all samples labelled), got {int(y.min())}")
-    if isinstance(labels_per_class, bool) or not isinstance(labels_per_class, (int, np.integer)) \
-            or labels_per_class < 1:
-        raise InputError(f"labels_per_class must be an integer >= 1, got {labels_per_class!r}")
+    check_labels_per_class(labels_per_class)
     rng = make_rng(check_seed(seed))
     classes, counts = np.unique(y, return_counts=True)
     short = [(int(c), int(n)) for c, n in zip(classes, counts) if n < labels_per_class]

@@ -7,7 +7,6 @@ import math
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from accelbrainbase.core.ladder import (

@@ -8,6 +8,7 @@ from accelbrainbase.core.backends import BACKENDS, get_backend
 from accelbrainbase.core.errors import InputError, MissingDependencyError
 from accelbrainbase.core.validation import check_choice
 from accelbrainbase.data.datasets import load_dataset
+from accelbrainbase.data.semisupervised import check_labels_per_class
 from accelbrainbase.workbench import anomaly, classification, representation
 from accelbrainbase.workbench.report import format_table, plot_bars, write_json
 
@@ -30,9 +31,7 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
     if labels_per_class is not None:
         if setting != "classification":
             raise InputError(f"labels_per_class applies to the classification setting only, not {setting!r}")
-        if isinstance(labels_per_class, bool) or not isinstance(labels_per_class, int) or labels_per_class < 1:
-            raise InputError(f"labels_per_class must be an integer >= 1, got {labels_per_class!r}")
-        extra["labels_per_class"] = labels_per_class
+        extra["labels_per_class"] = check_labels_per_class(labels_per_class)
     usable = []
     for backend in backends:
         check_choice("backend", backend, BACKENDS)
