@@ -22,7 +22,7 @@ import numpy as np
 import accelbrainbase as ab
 from accelbrainbase.core.backends import get_backend
 from accelbrainbase.core.errors import MissingDependencyError
-from accelbrainbase.core.likelihood import log_likelihood_exact
+from accelbrainbase.models.likelihood import log_likelihood_exact
 from accelbrainbase.data import ArrayIterator, load_digits
 
 

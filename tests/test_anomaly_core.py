@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.anomaly import (
+from accelbrainbase.models.anomaly import (
     GaussianErrorModel, best_fbeta_threshold, precision_recall_fbeta, roc_auc,
 )
-from accelbrainbase.core.recurrent import canonical_lstm_name, reorder_gates
+from accelbrainbase.models.recurrent import canonical_lstm_name, reorder_gates
 
 
 def test_roc_auc_matches_scikit_learn_with_ties():

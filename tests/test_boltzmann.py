@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.likelihood import rbm_grad_exact
+from accelbrainbase.models.likelihood import rbm_grad_exact
 from accelbrainbase.data import ArrayIterator
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.convolutional import image_shape_for, pulling_away_term
+from accelbrainbase.models.convolutional import image_shape_for, pulling_away_term
 from accelbrainbase.data import ArrayIterator, load_digits
 
 

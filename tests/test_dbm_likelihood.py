@@ -1,4 +1,4 @@
-"""DBM likelihood quantities (accelbrainbase.core.dbm_likelihood and the DeepBoltzmannMachines
+"""DBM likelihood quantities (accelbrainbase.models.dbm_likelihood and the DeepBoltzmannMachines
 methods) checked against brute-force math."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core import likelihood as rbm
-from accelbrainbase.core.dbm_likelihood import (
+from accelbrainbase.models import likelihood as rbm
+from accelbrainbase.models.dbm_likelihood import (
     ais_log_partition, energy, log_likelihood_exact, log_partition_exact, variational_lower_bound,
 )
 from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.likelihood import AISResult
+from accelbrainbase.models.likelihood import AISResult
 from accelbrainbase.data import ArrayIterator
 
 

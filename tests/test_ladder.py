@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.ladder import COMBINATOR_INIT, default_denoising_weights
+from accelbrainbase.models.ladder import COMBINATOR_INIT, default_denoising_weights
 from accelbrainbase.data import ArrayIterator, load_digits
 from accelbrainbase.data.semisupervised import SemiSupervisedIterator, split_labelled
 

@@ -1,4 +1,4 @@
-"""RBM likelihood quantities (accelbrainbase.core.likelihood) checked against brute-force math."""
+"""RBM likelihood quantities (accelbrainbase.models.likelihood) checked against brute-force math."""
 from __future__ import annotations
 
 import itertools
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.likelihood import (
+from accelbrainbase.models.likelihood import (
     AISResult, ais_log_partition, free_energy, log_likelihood_exact, log_partition_exact,
     pseudo_log_likelihood, rbm_grad_exact,
 )

@@ -7,7 +7,7 @@ import pytest
 
 import accelbrainbase as ab
 from accelbrainbase.core.optim import OptimizerSpec
-from accelbrainbase.core.mobilenet import check_strides, make_divisible, mobilenet_plan
+from accelbrainbase.models.mobilenet import check_strides, make_divisible, mobilenet_plan
 from accelbrainbase.data import load_digits
 
 

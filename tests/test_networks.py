@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS
 from accelbrainbase.data import ArrayIterator, GaussianNoise, MaskingNoise
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS
 
 pytestmark = pytest.mark.parity
 

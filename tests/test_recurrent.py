@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import accelbrainbase as ab
-from accelbrainbase.core.anomaly import best_fbeta_threshold, roc_auc
+from accelbrainbase.models.anomaly import best_fbeta_threshold, roc_auc
 from accelbrainbase.data import ArrayIterator
 
 
@@ -170,7 +170,7 @@ def test_encdec_ad_beats_pca_on_ecg5000(backend):
 
 def test_encdec_ad_point_labels_and_fallback_threshold(backend):
     rng = np.random.default_rng(0)
-    from accelbrainbase.core.recurrent import example_sequences
+    from accelbrainbase.models.recurrent import example_sequences
 
     x = example_sequences(rng, 60, 2, 6)
     validation = x[40:].copy()

@@ -1,7 +1,7 @@
 """Checks shared by every component; each raises a clear error before any work is done."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -75,3 +75,21 @@ def check_same_length(what_a: str, a: np.ndarray, what_b: str, b: np.ndarray) ->
     """Raise if two arrays do not have the same number of samples."""
     if len(a) != len(b):
         raise ShapeError(f"{what_b} has {len(b)} samples but {what_a} has {len(a)}; they must match")
+
+
+def check_binary_labels(what: str, labels: Any, shape: Optional[tuple] = None, both: bool = True) -> np.ndarray:
+    """Labels of 0 (normal) and 1 (anomaly) as int64; ``both`` requires both classes."""
+    arr = np.asarray(labels)
+    if arr.dtype.kind not in "iub" and not (arr.dtype.kind == "f" and np.isin(arr, (0.0, 1.0)).all()):
+        raise InputError(f"{what} must hold 0 (normal) and 1 (anomaly), got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if arr.size == 0:
+        raise InputError(f"{what} is empty")
+    if not np.isin(arr, (0, 1)).all():
+        raise InputError(f"{what} must hold only 0 (normal) and 1 (anomaly), got values {np.unique(arr)[:5]}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ShapeError(f"{what} has shape {arr.shape}, expected {tuple(shape)}")
+    if both and len(np.unique(arr)) < 2:
+        raise InputError(f"{what} must contain both normal (0) and anomalous (1) samples, "
+                         f"got only {int(arr.flat[0])}")
+    return arr

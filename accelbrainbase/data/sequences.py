@@ -13,7 +13,9 @@ import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import NoiseableData
-from accelbrainbase.core.validation import check_array, check_choice, check_fraction, check_positive
+from accelbrainbase.core.validation import (
+    check_array, check_binary_labels, check_choice, check_fraction, check_positive,
+)
 from accelbrainbase.data.iterators import ArrayIterator
 from accelbrainbase.data.normalization import METHODS, Normalizer
 
@@ -40,8 +42,6 @@ def sliding_windows(series: Any, window: int, stride: int = 1) -> np.ndarray:
 
 def window_point_labels(labels: Any, window: int, stride: int = 1) -> np.ndarray:
     """Point labels (T,) cut like :func:`sliding_windows` -> (N, window) int64."""
-    from accelbrainbase.core.anomaly import check_binary_labels
-
     y = check_binary_labels("labels", labels, both=False)
     if y.ndim != 1:
         raise ShapeError(f"labels must be one 0/1 value per time step (T,), got shape {y.shape}")
@@ -76,8 +76,6 @@ class WindowIterator(ArrayIterator):
         self.normal_only = normal_only
         y = None
         if labels is not None:
-            from accelbrainbase.core.anomaly import check_binary_labels
-
             y = check_binary_labels("labels", labels, both=False)
             if y.shape != (len(x),):
                 raise ShapeError(f"labels must have one value per time step: expected shape ({len(x)},), "

@@ -1,10 +1,10 @@
-"""Boltzmann machines (MXNet Gluon). The sampling and learning math is in core/boltzmann.py."""
+"""Boltzmann machines (MXNet Gluon). The sampling and learning math is in models/boltzmann.py."""
 from __future__ import annotations
 
 import mxnet as mx
 
-from accelbrainbase.core.boltzmann import RestrictedBoltzmannMachinesBase
-from accelbrainbase.core.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
+from accelbrainbase.models.boltzmann import RestrictedBoltzmannMachinesBase
+from accelbrainbase.models.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import GluonModel
 

@@ -1,5 +1,5 @@
 """Convolutional networks and auto-encoders (MXNet Gluon). Hyper-parameters, checks, losses and
-penalties: core/convolutional.py; here only layers, ``hybrid_forward`` and each layer's linear
+penalties: models/convolutional.py; here only layers, ``hybrid_forward`` and each layer's linear
 part for the contractive penalty's chain rule (imperative, first-order gradients only)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from mxnet import gluon, nd
 
-from accelbrainbase.core.convolutional import (
+from accelbrainbase.models.convolutional import (
     ContractiveMixin, ConvolutionalAutoEncoderBase, ConvolutionalNeuralNetworksBase, RepellingMixin,
     activation_derivative, check_conv_stack,
 )

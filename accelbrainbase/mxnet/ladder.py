@@ -1,5 +1,5 @@
 """Ladder networks (MXNet Gluon). Hyper-parameters, checks, the cost and the label convention:
-core/ladder.py; here the layers and the passes of Algorithm 1 written with ``F``: the inference
+models/ladder.py; here the layers and the passes of Algorithm 1 written with ``F``: the inference
 ``hybrid_forward`` (clean pass, running statistics) runs as a hybridized graph; ``ladder_terms``
 (clean pass, corrupted pass, decoder) runs the same functions as a second hybridized graph
 (``_LadderGraph``) under autograd. Per-channel scales and shifts of feature maps are depthwise 1x1
@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence
 import mxnet as mx
 from mxnet import autograd, gluon, nd
 
-from accelbrainbase.core.ladder import (
+from accelbrainbase.models.ladder import (
     COMBINATOR_INIT, ConvolutionalLadderNetworksBase, LadderNetworksBase, LadderTerms,
 )
 from accelbrainbase.core.registry import register

@@ -1,10 +1,10 @@
-"""MobileNetV2 (MXNet Gluon). Hyper-parameters, checks and the layer plan: core/mobilenet.py;
+"""MobileNetV2 (MXNet Gluon). Hyper-parameters, checks and the layer plan: models/mobilenet.py;
 here only layers and ``hybrid_forward``."""
 from __future__ import annotations
 
 from mxnet import gluon
 
-from accelbrainbase.core.mobilenet import MobileNetV2Base
+from accelbrainbase.models.mobilenet import MobileNetV2Base
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import GluonModel
 

@@ -1,4 +1,4 @@
-"""Dense networks and auto-encoders (MXNet Gluon). Hyper-parameters and checks: core/networks.py."""
+"""Dense networks and auto-encoders (MXNet Gluon). Hyper-parameters and checks: models/networks.py."""
 from __future__ import annotations
 
 import warnings
@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 
 from mxnet import gluon
 
-from accelbrainbase.core.networks import (
+from accelbrainbase.models.networks import (
     AutoEncoderBase, DenoisingAutoEncoderMixin, NeuralNetworksBase, StackedAutoEncoderMixin,
 )
 from accelbrainbase.core.registry import register
@@ -29,7 +29,7 @@ class TiedDense(gluon.HybridBlock):
 
 
 class NeuralNetworks(NeuralNetworksBase, GluonModel):
-    """Multilayer perceptron; see :class:`accelbrainbase.core.networks.NeuralNetworksBase`.
+    """Multilayer perceptron; see :class:`accelbrainbase.models.networks.NeuralNetworksBase`.
 
     Shapes: (N, units[0]) -> (N, units[-1]).
     """

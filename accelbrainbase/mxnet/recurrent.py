@@ -1,6 +1,6 @@
 """LSTM networks, the LSTM encoder-decoder and EncDec-AD (MXNet Gluon, ``gluon.rnn.LSTM``).
 
-Hyper-parameters, checks and losses: core/recurrent.py; the detector: core/anomaly.py. The
+Hyper-parameters, checks and losses: models/recurrent.py; the detector: models/anomaly.py. The
 fused LSTM's parameters (``_unfused.K.i2h_weight``, ...) are exported under torch's names
 (``weight_ih_lK``, ...); both stack the gates as input, forget, cell, output.
 """
@@ -11,8 +11,8 @@ import math
 import mxnet as mx
 from mxnet import gluon, nd
 
-from accelbrainbase.core.anomaly import EncDecADBase
-from accelbrainbase.core.recurrent import EncoderDecoderBase, LSTMNetworksBase, canonical_lstm_name
+from accelbrainbase.models.anomaly import EncDecADBase
+from accelbrainbase.models.recurrent import EncoderDecoderBase, LSTMNetworksBase, canonical_lstm_name
 from accelbrainbase.core.registry import register
 from accelbrainbase.mxnet._glue import GluonModel, activate
 
@@ -50,7 +50,7 @@ class _Recurrent:
 
 
 class LSTMNetworks(_Recurrent, LSTMNetworksBase, GluonModel):
-    """Stacked LSTM, batch-first; see :class:`accelbrainbase.core.recurrent.LSTMNetworksBase`.
+    """Stacked LSTM, batch-first; see :class:`accelbrainbase.models.recurrent.LSTMNetworksBase`.
 
     Shapes: (N, T, input_size) -> (N, T, output_size or hidden_size).
     """
@@ -66,7 +66,7 @@ class LSTMNetworks(_Recurrent, LSTMNetworksBase, GluonModel):
 @register("representation")
 class EncoderDecoder(_Recurrent, EncoderDecoderBase, GluonModel):
     """LSTM encoder-decoder reconstructing in reverse order; see
-    :class:`accelbrainbase.core.recurrent.EncoderDecoderBase`.
+    :class:`accelbrainbase.models.recurrent.EncoderDecoderBase`.
 
     ``hybrid_forward``: free-running decoder outputs ``[x'(T), ..., x'(1)]`` (N, T, F), a
     ``contrib.foreach`` loop so that it hybridizes for any T; ``teacher_forced``: the same with

@@ -1,8 +1,8 @@
-"""Boltzmann machines (PyTorch). The sampling and learning math is in core/boltzmann.py."""
+"""Boltzmann machines (PyTorch). The sampling and learning math is in models/boltzmann.py."""
 from __future__ import annotations
 
-from accelbrainbase.core.boltzmann import RestrictedBoltzmannMachinesBase
-from accelbrainbase.core.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
+from accelbrainbase.models.boltzmann import RestrictedBoltzmannMachinesBase
+from accelbrainbase.models.deep_boltzmann import DeepBeliefNetworksBase, DeepBoltzmannMachinesBase
 from accelbrainbase.core.registry import register
 from accelbrainbase.torch._glue import TorchModel
 

@@ -1,5 +1,5 @@
 """Convolutional networks and auto-encoders (PyTorch). Hyper-parameters, checks, losses and
-penalties: core/convolutional.py; here only layers, ``forward`` and each layer's linear part for
+penalties: models/convolutional.py; here only layers, ``forward`` and each layer's linear part for
 the contractive penalty's chain rule."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from accelbrainbase.core.convolutional import (
+from accelbrainbase.models.convolutional import (
     ContractiveMixin, ConvolutionalAutoEncoderBase, ConvolutionalNeuralNetworksBase, RepellingMixin,
     activation_derivative, check_conv_stack,
 )

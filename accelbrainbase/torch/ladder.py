@@ -1,5 +1,5 @@
 """Ladder networks (PyTorch). Hyper-parameters, checks, the cost and the label convention:
-core/ladder.py; here the layers, the clean / corrupted encoder passes and the decoder
+models/ladder.py; here the layers, the clean / corrupted encoder passes and the decoder
 (``ladder_terms``) and the inference ``forward`` (clean pass, running statistics)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence
 import torch
 from torch import nn
 
-from accelbrainbase.core.ladder import (
+from accelbrainbase.models.ladder import (
     COMBINATOR_INIT, ConvolutionalLadderNetworksBase, LadderNetworksBase, LadderTerms,
 )
 from accelbrainbase.core.registry import register

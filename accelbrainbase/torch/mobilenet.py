@@ -1,11 +1,11 @@
-"""MobileNetV2 (PyTorch). Hyper-parameters, checks and the layer plan: core/mobilenet.py; here
+"""MobileNetV2 (PyTorch). Hyper-parameters, checks and the layer plan: models/mobilenet.py; here
 only layers and ``forward``."""
 from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import nn
 
-from accelbrainbase.core.mobilenet import MobileNetV2Base
+from accelbrainbase.models.mobilenet import MobileNetV2Base
 from accelbrainbase.core.registry import register
 from accelbrainbase.torch._glue import TorchModel
 

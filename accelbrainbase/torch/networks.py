@@ -1,4 +1,4 @@
-"""Dense networks and auto-encoders (PyTorch). Hyper-parameters and checks: core/networks.py."""
+"""Dense networks and auto-encoders (PyTorch). Hyper-parameters and checks: models/networks.py."""
 from __future__ import annotations
 
 from typing import Iterable, Sequence
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from accelbrainbase.core.networks import (
+from accelbrainbase.models.networks import (
     AutoEncoderBase, DenoisingAutoEncoderMixin, NeuralNetworksBase, StackedAutoEncoderMixin,
 )
 from accelbrainbase.core.registry import register
@@ -27,7 +27,7 @@ class TiedLinear(nn.Module):
 
 
 class NeuralNetworks(NeuralNetworksBase, TorchModel):
-    """Multilayer perceptron; see :class:`accelbrainbase.core.networks.NeuralNetworksBase`.
+    """Multilayer perceptron; see :class:`accelbrainbase.models.networks.NeuralNetworksBase`.
 
     Shapes: (N, units[0]) -> (N, units[-1]).
     """

@@ -1,14 +1,14 @@
 """LSTM networks, the LSTM encoder-decoder and EncDec-AD (PyTorch, ``torch.nn.LSTM``).
 
-Hyper-parameters, checks and losses: core/recurrent.py; the detector: core/anomaly.py.
+Hyper-parameters, checks and losses: models/recurrent.py; the detector: models/anomaly.py.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from accelbrainbase.core.anomaly import EncDecADBase
-from accelbrainbase.core.recurrent import EncoderDecoderBase, LSTMNetworksBase
+from accelbrainbase.models.anomaly import EncDecADBase
+from accelbrainbase.models.recurrent import EncoderDecoderBase, LSTMNetworksBase
 from accelbrainbase.core.registry import register
 from accelbrainbase.torch._glue import ACTIVATIONS, TorchModel
 
@@ -35,7 +35,7 @@ class _Recurrent:
 
 
 class LSTMNetworks(_Recurrent, LSTMNetworksBase, TorchModel):
-    """Stacked LSTM, batch-first; see :class:`accelbrainbase.core.recurrent.LSTMNetworksBase`.
+    """Stacked LSTM, batch-first; see :class:`accelbrainbase.models.recurrent.LSTMNetworksBase`.
 
     Shapes: (N, T, input_size) -> (N, T, output_size or hidden_size).
     """
@@ -51,7 +51,7 @@ class LSTMNetworks(_Recurrent, LSTMNetworksBase, TorchModel):
 @register("representation")
 class EncoderDecoder(_Recurrent, EncoderDecoderBase, TorchModel):
     """LSTM encoder-decoder reconstructing in reverse order; see
-    :class:`accelbrainbase.core.recurrent.EncoderDecoderBase`.
+    :class:`accelbrainbase.models.recurrent.EncoderDecoderBase`.
 
     ``forward``: free-running decoder outputs ``[x'(T), ..., x'(1)]`` (N, T, F);
     ``teacher_forced``: the same with the true inputs fed to the decoder.

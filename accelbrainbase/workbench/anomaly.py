@@ -9,7 +9,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from accelbrainbase.core.anomaly import best_fbeta_threshold, precision_recall_fbeta, roc_auc
+from accelbrainbase.models.anomaly import best_fbeta_threshold, precision_recall_fbeta, roc_auc
 from accelbrainbase.core.registry import models
 from accelbrainbase.core.seeding import seed_everything
 from accelbrainbase.data.sequence_datasets import SEQUENCE_DATASETS, SequenceDataset, load_sequence_dataset

@@ -19,7 +19,7 @@ import numpy as np
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
-from accelbrainbase.core.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS
 from accelbrainbase.core.validation import check_array, check_choice, check_fraction, check_positive
 
 #: the order of the four gate blocks along the first axis of the fused weights, per framework

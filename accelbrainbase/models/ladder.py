@@ -26,11 +26,11 @@ from typing import List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from accelbrainbase.core.convolutional import ImageModel, image_shape_for
+from accelbrainbase.models.convolutional import ImageModel, image_shape_for
 from accelbrainbase.core.errors import InputError
 from accelbrainbase.core.interfaces import Batch
 from accelbrainbase.core.learner import Learner
-from accelbrainbase.core.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS
 from accelbrainbase.core.optim import OptimizerSpec
 from accelbrainbase.core.validation import check_choice, check_positive
 

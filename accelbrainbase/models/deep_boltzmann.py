@@ -18,12 +18,12 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from accelbrainbase.core.boltzmann import DEFAULT_RBM_OPTIMIZER, VISIBLE_UNITS
+from accelbrainbase.models.boltzmann import DEFAULT_RBM_OPTIMIZER, VISIBLE_UNITS
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
 from accelbrainbase.core.optim import OptimizerSpec
-from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
+from accelbrainbase.models.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
 
@@ -498,7 +498,7 @@ class DeepBoltzmannMachinesBase(Learner):
 
         return self.apply_numpy(generate, start)
 
-    # -- likelihood (NumPy, float64; accelbrainbase.core.dbm_likelihood) -----------------------------
+    # -- likelihood (NumPy, float64; accelbrainbase.models.dbm_likelihood) -----------------------------
     def _numpy_dbm_params(self):
         """([W_0, ..., W_(L-1)], [b_0, ..., b_L]) as NumPy arrays from :meth:`export_state`."""
         state = self.export_state()
@@ -508,14 +508,14 @@ class DeepBoltzmannMachinesBase(Learner):
     def log_partition(self, max_units: int = 20) -> float:
         """Exact log Z by enumerating the smaller parity class (odd or even layers, at most
         ``max_units`` units in total); larger models: :meth:`ais_log_partition`."""
-        from accelbrainbase.core.dbm_likelihood import log_partition_exact
+        from accelbrainbase.models.dbm_likelihood import log_partition_exact
 
         return log_partition_exact(*self._numpy_dbm_params(), visible=self.visible, max_units=max_units)
 
     def ais_log_partition(self, n_chains: int = 100, n_betas: int = 10000, seed: Optional[int] = None):
         """Annealed importance sampling estimate of log Z (an ``AISResult``) from the base model
         with zero weights and the same biases (Salakhutdinov & Hinton 2009, section 4)."""
-        from accelbrainbase.core.dbm_likelihood import ais_log_partition
+        from accelbrainbase.models.dbm_likelihood import ais_log_partition
 
         return ais_log_partition(*self._numpy_dbm_params(), visible=self.visible, n_chains=n_chains,
                                  n_betas=n_betas, seed=seed)
@@ -526,7 +526,7 @@ class DeepBoltzmannMachinesBase(Learner):
         with mu from :meth:`mean_field` (``mean_field_steps`` overrides the model's number of
         sweeps). ``log_z=None`` computes log Z exactly (small models); otherwise pass an estimate,
         e.g. ``ais_log_partition().log_z``. Bernoulli inputs must be binary."""
-        from accelbrainbase.core.dbm_likelihood import variational_lower_bound
+        from accelbrainbase.models.dbm_likelihood import variational_lower_bound
 
         x = self.check_samples("observed_arr", observed_arr)
         weights, biases = self._numpy_dbm_params()

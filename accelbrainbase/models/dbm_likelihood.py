@@ -6,7 +6,7 @@ A DBM with layers ``x_0 = v, x_1 = h1, ..., x_L = hL`` has weights ``weights[l]`
 * Bernoulli visible: ``E(v, h) = -sum_l x_l W_l x_{l+1} - sum_l b_l . x_l``
 * Gaussian visible (unit variance): ``-b_0 . v`` is replaced by ``+ ||v - b_0||^2 / 2``
 
-(the convention of :class:`accelbrainbase.core.deep_boltzmann.DeepBoltzmannMachinesBase`);
+(the convention of :class:`accelbrainbase.models.deep_boltzmann.DeepBoltzmannMachinesBase`);
 hidden units are Bernoulli. Layers of one *parity* (the odd layers ``h1, h3, ...`` or the even
 layers ``v, h2, ...``) never interact with each other, so given one parity class the layers of
 the other are conditionally independent and can be summed (or, for Gaussian ``v``, integrated)
@@ -32,7 +32,7 @@ from typing import Any, List, Sequence, Tuple
 import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.likelihood import (
+from accelbrainbase.models.likelihood import (
     AISResult, VISIBLE_TYPES, ais_result, resolve_betas, _logsumexp, _sigmoid, _states,
 )
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
@@ -290,7 +290,7 @@ def ais_log_partition(
     chains run at once; the loop is over ``betas`` only.
 
     ``betas=None`` uses Salakhutdinov & Murray's piecewise-uniform schedule rescaled to
-    ``n_betas`` points (see :func:`accelbrainbase.core.likelihood._default_betas`). Like any AIS
+    ``n_betas`` points (see :func:`accelbrainbase.models.likelihood._default_betas`). Like any AIS
     estimate, ``log Z`` tends to be under-estimated (``Z`` is unbiased, its log is not).
     """
     visible = _check_visible(visible)

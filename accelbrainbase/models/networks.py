@@ -11,7 +11,7 @@ import numpy as np
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData, NoiseableData
 from accelbrainbase.core.learner import Learner, SupervisedLearner
-from accelbrainbase.core.pretraining import learn_layer, pretraining_arrays
+from accelbrainbase.models.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax")

@@ -1,6 +1,6 @@
 """The backend-neutral half of the Boltzmann machines: hyper-parameters, Gibbs sampling and the
 contrastive-divergence objective, written once with the backend's ``ops``; likelihoods come from
-:mod:`accelbrainbase.core.likelihood` (NumPy, float64).
+:mod:`accelbrainbase.models.likelihood` (NumPy, float64).
 
 Learning uses the free-energy form of the CD-k / PCD update: the gradient of
 ``mean F(v_data) - mean F(v_model)`` (model samples held constant) with respect to the
@@ -199,14 +199,14 @@ class RestrictedBoltzmannMachinesBase(Learner):
 
     def free_energy(self, observed_arr: np.ndarray) -> np.ndarray:
         """F(v), (N,), in float64 from the current weights."""
-        from accelbrainbase.core.likelihood import free_energy
+        from accelbrainbase.models.likelihood import free_energy
 
         return free_energy(self.check_samples("observed_arr", observed_arr), *self._numpy_params(),
                            visible=self.visible)
 
     def log_partition(self) -> float:
         """Exact log Z by enumerating the smaller layer (at most 20 units)."""
-        from accelbrainbase.core.likelihood import log_partition_exact
+        from accelbrainbase.models.likelihood import log_partition_exact
 
         return log_partition_exact(*self._numpy_params(), visible=self.visible)
 
@@ -219,7 +219,7 @@ class RestrictedBoltzmannMachinesBase(Learner):
 
     def ais_log_partition(self, n_chains: int = 100, n_betas: int = 10000, seed: Optional[int] = None):
         """Annealed importance sampling estimate of log Z (Salakhutdinov & Murray 2008)."""
-        from accelbrainbase.core.likelihood import ais_log_partition
+        from accelbrainbase.models.likelihood import ais_log_partition
 
         return ais_log_partition(*self._numpy_params(), visible=self.visible, n_chains=n_chains,
                                  n_betas=n_betas, seed=seed)
@@ -227,7 +227,7 @@ class RestrictedBoltzmannMachinesBase(Learner):
     def pseudo_log_likelihood(self, observed_arr: np.ndarray, exact: bool = False,
                               seed: Optional[int] = None) -> np.ndarray:
         """Pseudo-log-likelihood per sample (Bernoulli visible units; Besag 1975)."""
-        from accelbrainbase.core.likelihood import pseudo_log_likelihood
+        from accelbrainbase.models.likelihood import pseudo_log_likelihood
 
         x = self.check_samples("observed_arr", observed_arr)
         return pseudo_log_likelihood(x, *self._numpy_params(), rng=np.random.default_rng(seed), exact=exact)

@@ -25,7 +25,7 @@ import numpy as np
 from accelbrainbase.core.errors import InputError
 from accelbrainbase.core.interfaces import Batch
 from accelbrainbase.core.learner import Learner, SupervisedLearner
-from accelbrainbase.core.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
 POOLING = (None, "max", "avg")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from accelbrainbase.core.convolutional import ImageModel, image_shape_for
+from accelbrainbase.models.convolutional import ImageModel, image_shape_for
 from accelbrainbase.core.errors import InputError
 from accelbrainbase.core.learner import SupervisedLearner
 from accelbrainbase.core.optim import OptimizerSpec

@@ -18,31 +18,15 @@ import numpy as np
 from accelbrainbase.core.config import Configurable
 from accelbrainbase.core.errors import InputError, NotFittedError, ShapeError
 from accelbrainbase.core.interfaces import ControllableModel
-from accelbrainbase.core.validation import check_array, check_choice, check_fraction, check_positive
+from accelbrainbase.core.validation import (
+    check_array, check_binary_labels, check_choice, check_fraction, check_positive,
+)
 
 COVARIANCES = ("auto", "full", "diagonal")
 WINDOW_SCORES = ("max", "mean")
 
 
 # -- metrics ---------------------------------------------------------------------------------------
-def check_binary_labels(what: str, labels: Any, shape: Optional[tuple] = None, both: bool = True) -> np.ndarray:
-    """Labels of 0 (normal) and 1 (anomaly) as int64; ``both`` requires both classes."""
-    arr = np.asarray(labels)
-    if arr.dtype.kind not in "iub" and not (arr.dtype.kind == "f" and np.isin(arr, (0.0, 1.0)).all()):
-        raise InputError(f"{what} must hold 0 (normal) and 1 (anomaly), got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    if arr.size == 0:
-        raise InputError(f"{what} is empty")
-    if not np.isin(arr, (0, 1)).all():
-        raise InputError(f"{what} must hold only 0 (normal) and 1 (anomaly), got values {np.unique(arr)[:5]}")
-    if shape is not None and arr.shape != tuple(shape):
-        raise ShapeError(f"{what} has shape {arr.shape}, expected {tuple(shape)}")
-    if both and len(np.unique(arr)) < 2:
-        raise InputError(f"{what} must contain both normal (0) and anomalous (1) samples, "
-                         f"got only {int(arr.flat[0])}")
-    return arr
-
-
 def roc_auc(scores: Any, labels: Any) -> float:
     """Area under the ROC curve: P(score of an anomaly > score of a normal sample), ties 1/2
     (the Mann-Whitney U statistic with average ranks)."""
@@ -194,7 +178,7 @@ class EncDecADBase(Configurable, ControllableModel):
     @classmethod
     def example_data(cls, rng: np.random.Generator, n_samples: int = 60, n_features: int = 12,
                      seq_len: int = 6) -> np.ndarray:
-        from accelbrainbase.core.recurrent import example_sequences
+        from accelbrainbase.models.recurrent import example_sequences
 
         return example_sequences(rng, n_samples, n_features, seq_len)
 
