@@ -112,29 +112,42 @@ class ConvEncoder(gluon.HybridBlock):
         return nd.sum(nd.square(t), axis=(1, 2))
 
 
-class TiedDeconvolution(gluon.HybridBlock):
-    """A transposed convolution whose weight is ``source``'s (a Conv2D weight (out, in, k, k) read
-    as (in, out, k, k): out -> in channels, the adjoint of ``source``, same padding); only the
-    bias is its own.
+class SameDeconvolution(gluon.HybridBlock):
+    """A stride-1 transposed convolution with same padding (odd k): weight (in, out, k, k) as
+    ``Conv2DTranspose``'s, computed as the equivalent convolution with the kernel's spatial flip
+    and its two channel axes swapped.
 
-    Computed as the equivalent convolution with the kernel's spatial flip and its two channel
-    axes swapped (stride 1, odd k, padding k // 2): MXNet 1.9.1's oneDNN ``Deconvolution``
-    fails in backward ("could not execute a primitive") when its weight also feeds a
-    ``Convolution``, as a tied weight does.
+    MXNet 1.9.1's oneDNN ``Deconvolution`` fails on some CPUs: with one output channel on AVX2
+    machines ("could not create a primitive descriptor for a reorder primitive"), and in
+    backward when its weight also feeds a ``Convolution``, as a tied weight does ("could not
+    execute a primitive"). The convolution has neither problem and the same canonical state.
     """
 
-    def __init__(self, source: gluon.nn.Conv2D, kernel_size: int):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
+        self._conv_args = dict(kernel=(kernel_size, kernel_size), pad=(kernel_size // 2,) * 2,
+                               num_filter=out_channels, no_bias=False)
+        self.weight = self.params.get("weight", shape=(in_channels, out_channels, kernel_size, kernel_size))
+        self.bias = self.params.get("bias", shape=(out_channels,), init="zeros")
+
+    def hybrid_forward(self, F, x, weight, bias):
+        kernel = F.flip(F.swapaxes(weight, dim1=0, dim2=1), axis=(2, 3))
+        return F.Convolution(x, kernel, bias, **self._conv_args)
+
+
+class TiedDeconvolution(SameDeconvolution):
+    """A :class:`SameDeconvolution` whose weight is ``source``'s (a Conv2D weight (out, in, k, k)
+    read as (in, out, k, k): out -> in channels, the adjoint of ``source``); only the bias is its
+    own."""
+
+    def __init__(self, source: gluon.nn.Conv2D, kernel_size: int):
+        gluon.HybridBlock.__init__(self)
         in_channels = source.weight.shape[1]
         self._conv_args = dict(kernel=(kernel_size, kernel_size), pad=(kernel_size // 2,) * 2,
                                num_filter=in_channels, no_bias=False)
         self.weight = source.weight  # shared with the encoder
         self.params.update({source.weight.name: source.weight})  # so hybridize() finds it
         self.bias = self.params.get("bias", shape=(in_channels,), init="zeros")
-
-    def hybrid_forward(self, F, x, weight, bias):
-        kernel = F.flip(F.swapaxes(weight, dim1=0, dim2=1), axis=(2, 3))
-        return F.Convolution(x, kernel, bias, **self._conv_args)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(tied to {self.weight.name} {self.weight.shape})"
@@ -143,7 +156,8 @@ class TiedDeconvolution(gluon.HybridBlock):
 class ConvDecoder(gluon.HybridBlock):
     """Dense ``code_size`` -> channels[-1] x H x W, then transposed convolutions mirroring the
     encoder down to the image's channels (the last with ``output_activation``). With ``tied_to``
-    (a ConvEncoder with one dense layer) the weights are the encoder's (see TiedDeconvolution)."""
+    (a ConvEncoder with one dense layer) the weights are the encoder's (see TiedDeconvolution).
+    The transposed convolutions are :class:`SameDeconvolution` (oneDNN workaround)."""
 
     def __init__(self, image_shape, channels, kernel_size, activation, batch_norm, code_size,
                  output_activation, flat, tied_to: ConvEncoder | None = None):
@@ -154,8 +168,7 @@ class ConvDecoder(gluon.HybridBlock):
         widths = list(channels)[::-1] + [c]
         if tied_to is None:
             self.expand = gluon.nn.Dense(widths[0] * h * w, in_units=code_size)
-            self.deconvs = _sequential(gluon.nn.Conv2DTranspose(b, kernel_size, padding=kernel_size // 2,
-                                                                in_channels=a)
+            self.deconvs = _sequential(SameDeconvolution(a, b, kernel_size)
                                        for a, b in zip(widths[:-1], widths[1:]))
         else:
             self.expand = TiedDense(tied_to.head[len(tied_to.head) - 1])
