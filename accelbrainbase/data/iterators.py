@@ -1,6 +1,7 @@
 """Mini-batch iterators over NumPy arrays, CSV files and image folders."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
@@ -12,6 +13,17 @@ from accelbrainbase.data._common import check_seed, make_rng
 from accelbrainbase.data.extractors import CSVExtractor, ImageExtractor
 from accelbrainbase.data.normalization import METHODS, Normalizer
 from accelbrainbase.data.splitting import split_indices
+
+
+@contextmanager
+def _naming(where: str) -> Iterator[None]:
+    """Add ``where`` (the files the arrays came from) to an :class:`InputError` raised inside."""
+    try:
+        yield
+    except InputError as exc:
+        if type(exc) not in (InputError, ShapeError):
+            raise
+        raise type(exc)(f"{exc} ({where})") from exc
 
 
 def _targets(what: str, y: Any) -> np.ndarray:
@@ -160,7 +172,8 @@ class ArrayIterator(IteratableData):
 
 class CSVIterator(ArrayIterator):
     """An :class:`ArrayIterator` over a CSV file (and an optional test file) read by
-    :class:`CSVExtractor`; string labels become ``0..K-1`` (names in ``classes_``)."""
+    :class:`CSVExtractor` (``header``, ``delimiter`` and ``encoding`` as there); string labels
+    become ``0..K-1`` (names in ``classes_``). Errors about the data name the files."""
 
     def __init__(
         self,
@@ -170,9 +183,10 @@ class CSVIterator(ArrayIterator):
         test_path: str | None = None,
         header: int | str | None = "infer",
         delimiter: str = ",",
+        encoding: str = "utf-8",
         **array_iterator_kwargs: Any,
     ):
-        extractor = CSVExtractor(label_column=label_column, header=header, delimiter=delimiter)
+        extractor = CSVExtractor(label_column=label_column, header=header, delimiter=delimiter, encoding=encoding)
         self.path, self.test_path = path, test_path
         x = y = test_x = test_y = None
         if label_column is None:
@@ -184,7 +198,9 @@ class CSVIterator(ArrayIterator):
             if test_path is not None:
                 test_x, test_y = extractor.extract_labeled(test_path, classes=extractor.classes_)
         self.classes_ = extractor.classes_
-        super().__init__(x, y, test_x=test_x, test_y=test_y, **array_iterator_kwargs)
+        where = f"data read from {str(path)!r}" + ("" if test_path is None else f" and {str(test_path)!r}")
+        with _naming(where):
+            super().__init__(x, y, test_x=test_x, test_y=test_y, **array_iterator_kwargs)
 
 
 class ImageFolderIterator(ArrayIterator):
@@ -226,4 +242,6 @@ class ImageFolderIterator(ArrayIterator):
                 test_x = extractor.extract(test_root)
         x = x[None] if x.ndim == 3 else x  # a single image file
         test_x = test_x[None] if test_x is not None and test_x.ndim == 3 else test_x
-        super().__init__(x, y, test_x=test_x, test_y=test_y, normalize=normalize, **array_iterator_kwargs)
+        where = f"images read from {str(root)!r}" + ("" if test_root is None else f" and {str(test_root)!r}")
+        with _naming(where):
+            super().__init__(x, y, test_x=test_x, test_y=test_y, normalize=normalize, **array_iterator_kwargs)
