@@ -14,7 +14,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train one model on real data and show the results")
-    demo.add_argument("name", choices=["autoencoder", "rbm", "dbm", "encdec-ad", "cae"])
+    demo.add_argument("name", choices=["autoencoder", "rbm", "dbm", "encdec-ad", "cae", "gan"])
+    demo.add_argument("--model", choices=["gan", "cgan", "aae", "ebgan", "ebaae", "vae"], default=None,
+                      help="gan demo only: which generative model (default gan)")
     demo.add_argument("--backend", choices=BACKENDS, default="torch")
     demo.add_argument("--epochs", type=int, default=60)
     demo.add_argument("--seed", type=int, default=0)
@@ -22,11 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true")
 
     compare = sub.add_parser("compare", help="train every registered model for a problem setting")
-    compare.add_argument("setting", choices=["representation", "anomaly-detection", "classification"])
+    compare.add_argument("setting", choices=["representation", "anomaly-detection", "classification", "generation"])
     compare.add_argument("--backends", default=",".join(BACKENDS),
                          help="comma-separated, from: " + ", ".join(BACKENDS))
-    compare.add_argument("--data", choices=["digits", "mnist5k", "fashion-mnist", "ecg5000", "synthetic"], default=None,
-                         help="default: digits (representation), ecg5000 (anomaly-detection)")
+    compare.add_argument("--data", choices=["digits", "mnist5k", "fashion-mnist", "ecg5000", "synthetic", "ring"],
+                         default=None, help="default: digits (representation, classification, generation), "
+                         "ecg5000 (anomaly-detection); ring (the 2-D ring of 8 Gaussians) for generation")
     compare.add_argument("--epochs", type=int, default=60)
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--labels-per-class", type=int, default=None,
@@ -48,8 +51,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "demo":
             from accelbrainbase.workbench.demos import run_demo
 
+            extra = {} if args.model is None else {"model": args.model}
             run_demo(args.name, backend=args.backend, epochs=args.epochs, seed=args.seed,
-                     out=args.out or f"out/demo-{args.name}", progress=not args.no_progress)
+                     out=args.out or f"out/demo-{args.name}", progress=not args.no_progress, **extra)
         else:
             from accelbrainbase.workbench.compare import compare
 

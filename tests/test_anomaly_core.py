@@ -83,3 +83,46 @@ def test_canonical_lstm_names_and_gate_order():
     assert canonical_lstm_name("output.weight") == "output.weight"
     w = np.arange(8).reshape(8, 1)
     np.testing.assert_array_equal(reorder_gates(w, "torch", "mxnet"), w)  # both i, f, g(c), o
+
+
+# -- the threshold is chosen on the score predict compares ----------------------------------------------
+def _labelled_windows():
+    from accelbrainbase.models.recurrent import example_sequences
+
+    x = example_sequences(np.random.default_rng(0), 60, 2, 6)
+    validation = x[40:].copy()
+    points = np.zeros(validation.shape[:2], dtype=np.int64)
+    points[::2, 3] = 1
+    validation[points == 1] += 1.0
+    return x[:40], validation, points
+
+
+def test_mean_window_score_chooses_and_applies_the_threshold_on_window_means(backend):
+    normal, validation, points = _labelled_windows()
+    windows = points.max(axis=1)
+    ab.seed_everything(0)
+    detector = backend.EncDecAD(2, 8, epochs=2, batch_size=16, window_score="mean")
+    detector.fit(normal, validation, points, progress=False)
+    chosen = best_fbeta_threshold(detector.score(validation), windows, 0.1)
+    assert detector.threshold_ == pytest.approx(chosen["threshold"])
+    # predict on the validation windows gives exactly the F-beta the threshold was chosen for
+    assert precision_recall_fbeta(detector.predict(validation), windows, 0.1) == pytest.approx(
+        (chosen["precision"], chosen["recall"], chosen["fbeta"]))
+    assert detector.validation_["fbeta"] == pytest.approx(chosen["fbeta"])
+    with pytest.raises(ab.InputError, match="predict_points compares point scores.*window means"):
+        detector.predict_points(validation)
+    every = np.zeros_like(points)
+    every[:, 3] = 1  # both point classes, but every window anomalous: no window threshold to choose
+    with pytest.raises(ab.InputError, match="every validation window is anomalous"):
+        backend.EncDecAD(2, 8, epochs=1, window_score="mean").fit(normal, validation, every, progress=False)
+
+
+def test_max_window_score_keeps_the_point_threshold_consistent_with_predict(backend):
+    normal, validation, points = _labelled_windows()
+    ab.seed_everything(0)
+    detector = backend.EncDecAD(2, 8, epochs=2, batch_size=16)
+    detector.fit(normal, validation, points, progress=False)
+    point_scores = detector.score_points(validation)
+    assert detector.threshold_ == pytest.approx(best_fbeta_threshold(point_scores, points, 0.1)["threshold"])
+    np.testing.assert_array_equal(detector.predict(validation), (point_scores >= detector.threshold_).any(axis=1))
+    np.testing.assert_array_equal(detector.predict_points(validation), point_scores >= detector.threshold_)

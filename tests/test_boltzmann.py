@@ -174,6 +174,26 @@ def test_gaussian_visible_units_learn_a_gaussian_mixture(backend):
     assert rbm.log_likelihood(test).mean() > true_density - 1.0
 
 
+def test_gaussian_pseudo_log_likelihood_is_the_conditional_density(backend):
+    """log p(v_i | v_-i) = -F(v) - log integral exp(-F(v_-i, t)) dt, the integral summed on a
+    fine grid of the model's own free energy; 0/1 data must not get the Bernoulli formula."""
+    rbm = random_rbm(backend, visible="gaussian", scale=1.0)
+    rng = np.random.default_rng(2)
+    v = np.concatenate([rng.normal(0.0, 1.5, (3, 6)), (rng.random((1, 6)) < 0.5)]).astype(np.float32)
+    grid = np.linspace(-30.0, 30.0, 6001)
+    brute = np.zeros(len(v))
+    for n, x in enumerate(v.astype(np.float64)):
+        for i in range(6):
+            moved = np.repeat(x[None], len(grid), axis=0)
+            moved[:, i] = grid
+            log_f = -rbm.free_energy(moved)
+            top = log_f.max()
+            brute[n] += -rbm.free_energy(x[None])[0] - top - np.log(np.exp(log_f - top).sum() * (grid[1] - grid[0]))
+    np.testing.assert_allclose(rbm.pseudo_log_likelihood(v, exact=True), brute, rtol=1e-7)
+    draws = np.stack([rbm.pseudo_log_likelihood(v, seed=s) for s in range(300)])
+    assert np.abs(draws.mean(0) - brute).max() < 0.2 * np.abs(brute).max()
+
+
 def test_bad_hyper_parameters(backend):
     with pytest.raises(ab.InputError, match="unknown visible units 'poisson'; valid: bernoulli, gaussian"):
         backend.RestrictedBoltzmannMachines(4, 2, visible="poisson")
@@ -205,3 +225,26 @@ def test_parity_with_the_same_weights_and_random_draws(both_backends, monkeypatc
         return model.gibbs(v, steps=3)
 
     np.testing.assert_array_equal(shared_draws(t), shared_draws(m))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+def test_parity_of_the_forward_graph_with_dbm_pretraining_factors(both_backends, visible):
+    """DBM pre-training doubles an RBM's bottom-up or top-down input: the forward graph
+    (hybridized in mxnet) uses the factors, and follows them when they change."""
+    tb, mb = both_backends
+    t = random_rbm(tb, visible=visible)
+    m = mb.RestrictedBoltzmannMachines(6, 4, visible=visible)
+    m.import_state(t.export_state())
+    v = np.random.default_rng(4).random((7, 6)).astype(np.float32)
+    W, b, c = (t.export_state()[k] for k in ("weight", "visible_bias", "hidden_bias"))
+    plain = m.inference(v)  # builds the graph with factors 1
+    for up, down in [(2.0, 1.0), (1.0, 2.0), (2.0, 2.0)]:
+        for model in (t, m):
+            model.up_factor, model.down_factor = up, down
+        pre = down * (1 / (1 + np.exp(-(up * v @ W + c)))) @ W.T + b
+        expected = 1 / (1 + np.exp(-pre)) if visible == "bernoulli" else pre
+        np.testing.assert_allclose(t.inference(v), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m.inference(v), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m.inference(v), m.apply_numpy(m.forward_math, v), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(m.inference(v), plain)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -343,9 +345,14 @@ def test_no_progress_bar_with_progress_false(backend, tiny, capfd):
     assert "it/s" not in captured.err
 
 
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_progress_bar_counts_all_batches(backend, tiny):
     model = _ae(backend)
-    bar = ab.ProgressBar(description="mine")
+    bar = ab.ProgressBar(description="mine", file=_Terminal())
     seen = {}
 
     class Peek(ab.Callback):
@@ -355,3 +362,23 @@ def test_progress_bar_counts_all_batches(backend, tiny):
     model.learn(_data(tiny, epochs=2), callbacks=[bar, Peek()], progress=False)
     assert seen == {0: (6, 3), 1: (6, 6)}
     assert bar._bar is None  # closed at the end
+
+
+def test_progress_goes_one_line_per_epoch_to_a_non_terminal(backend, tiny, monkeypatch):
+    """A log file or CI (standard error not a terminal) gets one plain line per epoch, no
+    carriage-return redraws; a terminal gets the tqdm bar."""
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    model = _ae(backend)
+    model.learn(_data(tiny, epochs=3))  # the default ProgressBar
+    text = log.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert len(lines) == 3, text
+    for epoch, line in enumerate(lines, 1):
+        assert line.startswith(f"AutoEncoder epoch {epoch}/3 (3 batches, ")
+        assert "train_loss " in line and "test_loss " in line
+    terminal = _Terminal()
+    model.learn(_data(tiny, epochs=2), callbacks=[ab.ProgressBar(description="mine", file=terminal)], progress=False)
+    assert "\r" in terminal.getvalue() and "mine" in terminal.getvalue()
+    assert log.getvalue() == text  # the explicit stream was used, not standard error

@@ -164,6 +164,24 @@ def test_loading_a_missing_or_foreign_format_is_an_input_error(backend, tiny, tm
         ab.load(directory)
 
 
+def test_unknown_backend_is_an_input_error_listing_the_valid_ones(backend, tiny, tmp_path):
+    model, directory = _save(backend, tmp_path, tiny)
+    with pytest.raises(ab.InputError, match=r"unknown backend 'jax'; valid: torch, mxnet"):
+        ab.load(directory, backend="jax")
+    _tamper(directory, lambda m: m.update({"class": m["class"].replace(backend.__name__, "accelbrainbase.jax")}))
+    with pytest.raises(ab.InputError, match=r"there is no accelbrainbase\.jax \(valid backends: torch, mxnet\)"):
+        ab.load(directory)
+
+
+def test_a_corrupt_weights_file_is_an_input_error_naming_it(backend, tiny, tmp_path):
+    model, directory = _save(backend, tmp_path, tiny)
+    weights = next(n for n in os.listdir(directory) if n.endswith(".safetensors"))
+    with open(os.path.join(directory, weights), "r+b") as handle:
+        handle.write(b"\xff" * 16)  # the header length becomes absurd
+    with pytest.raises(ab.InputError, match=f"weights file .*{weights}"):
+        ab.load(directory)
+
+
 def test_class_load_checks_the_class(backend, tiny, tmp_path):
     model, directory = _save(backend, tmp_path, tiny)
     loaded = backend.AutoEncoder.load(directory)
@@ -255,8 +273,8 @@ def test_registry_lists_the_representation_models(backend):
 
 
 def test_registry_unknown_setting_or_backend():
-    with pytest.raises(ab.InputError, match="unknown problem setting 'generation'") as info:
-        models("generation", "torch")
+    with pytest.raises(ab.InputError, match="unknown problem setting 'control'") as info:
+        models("control", "torch")
     for setting in SETTINGS:
         assert setting in str(info.value)
     with pytest.raises(ab.InputError, match="valid: torch, mxnet"):

@@ -62,9 +62,9 @@ def test_dataset_iterator():
 
 
 def test_load_dataset_names():
-    assert DATASETS == ("digits", "mnist5k", "fashion-mnist")
+    assert DATASETS == ("digits", "mnist5k", "fashion-mnist", "ring")
     assert load_dataset("digits").name == "digits"
-    with pytest.raises(InputError, match="valid: digits, mnist5k, fashion-mnist"):
+    with pytest.raises(InputError, match="valid: digits, mnist5k, fashion-mnist, ring"):
         load_dataset("cifar10")
 
 

@@ -65,6 +65,42 @@ def test_dbn_built_from_given_rbms_keeps_them_and_round_trips(backend, tmp_path)
     np.testing.assert_array_equal(loaded.inference(x), model.inference(x))
 
 
+def test_dbn_from_given_rbms_refuses_settings_it_would_ignore(backend):
+    """Given RBMs pre-train with their own k, persistent and optimizer: a different value passed
+    to the network raises; the same value (or none) is accepted."""
+    def rbms():
+        return [backend.RestrictedBoltzmannMachines(12, 8, k=2), backend.RestrictedBoltzmannMachines(8, 4, k=2)]
+
+    sgd = ab.OptimizerSpec("sgd", learning_rate=0.1)
+    with pytest.raises(ab.InputError, match=r"pretrain_optimizer=.*sgd.*given rbms\[0\] pre-trains with its own"):
+        backend.DeepBeliefNetworks(rbms(), pretrain_optimizer=sgd)
+    with pytest.raises(ab.InputError, match=r"k=1 applies to the RBMs the network builds.*rbms\[0\] has k=2"):
+        backend.DeepBeliefNetworks(rbms(), k=1)
+    with pytest.raises(ab.InputError, match=r"persistent=True .*rbms\[0\] has persistent=False"):
+        backend.DeepBeliefNetworks(rbms(), persistent=True)
+    same = rbms()[0].optimizer
+    model = backend.DeepBeliefNetworks(rbms(), k=2, persistent=False, pretrain_optimizer=same)
+    assert model.get_config()["k"] == 2
+    assert backend.DeepBeliefNetworks(rbms()).get_config()["pretrain_optimizer"] is None
+    built = backend.DeepBeliefNetworks([12, 8, 4], k=3, pretrain_optimizer=sgd)
+    assert [(r.k, r.optimizer) for r in built.rbms] == [(3, sgd), (3, sgd)]
+
+
+def test_dbn_regularizers_constrain_the_pretraining_of_given_rbms(backend):
+    """A MaxNorm passed to the network bounds the hidden units' incoming weights (columns) of
+    given RBMs while they pre-train, without becoming part of their configuration."""
+    ab.seed_everything(0)
+    rbms = [backend.RestrictedBoltzmannMachines(12, 8), backend.RestrictedBoltzmannMachines(8, 4)]
+    for rbm in rbms:
+        randomize(rbm, seed=rbm.n_visible, scale=2.0)
+    model = backend.DeepBeliefNetworks(rbms, pretrain_epochs=1, regularizers=[backend.MaxNorm(0.3)])
+    x = np.random.default_rng(0).random((24, 12)).astype(np.float32)
+    model.pretrain(ArrayIterator(x, batch_size=8, epochs=1, seed=0))
+    for rbm in rbms:
+        np.testing.assert_array_less(np.linalg.norm(rbm.export_state()["weight"], axis=0), 0.3 + 1e-5)
+        assert rbm.regularizers == [] and rbm.get_config()["regularizers"] == []
+
+
 @pytest.mark.parametrize("name", ["DeepBeliefNetworks", "DeepBoltzmannMachines"])
 @pytest.mark.parametrize("bad,match", [
     (dict(units=[12]), "units must list"),

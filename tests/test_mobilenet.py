@@ -171,3 +171,10 @@ def test_mobilenet_parity(both_backends, config):
     lt, lm = t.resolve_logs(t.learn_step(batch)), m.resolve_logs(m.learn_step(batch))
     for key in lt:  # the training-mode loss (batch statistics) before the update agrees
         assert lt[key] == pytest.approx(lm[key], rel=1e-4, abs=1e-6), key
+
+
+def test_example_refuses_hidden_layers_it_cannot_build(backend):
+    """``hidden`` would be silently dropped: MobileNetV2 has no dense hidden layers."""
+    assert backend.MobileNetV2.example(64, code_size=3, hidden=()).outputs == 3
+    with pytest.raises(ab.InputError, match=r"no dense hidden layers.*hidden must be empty, got \(8,\)"):
+        backend.MobileNetV2.example(64, code_size=3, hidden=(8,))

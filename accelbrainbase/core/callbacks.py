@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import math
 import os
+import sys
 import time
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, TextIO
 
 from accelbrainbase.core.errors import InputError
 
@@ -59,35 +60,68 @@ class CallbackList:
             cb.on_train_end(model)
 
 
-class ProgressBar(Callback):
-    """A tqdm bar over all batches of all epochs, with the latest losses as postfix."""
+def _interactive(stream) -> bool:
+    """A terminal, or a Jupyter kernel's own output (where tqdm draws a widget)."""
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel") and stream in (sys.stdout, sys.stderr)
 
-    def __init__(self, description: str | None = None, leave: bool = False, interval: float = 0.1):
+
+class ProgressBar(Callback):
+    """A tqdm bar over all batches of all epochs, with the latest losses as postfix, when the
+    output is a terminal; otherwise (``make demo 2> log``, CI) one plain line per epoch, so logs
+    get no carriage-return redraws. ``file``: the stream written to (default: standard error)."""
+
+    def __init__(self, description: str | None = None, leave: bool = False, interval: float = 0.1,
+                 file: Optional[TextIO] = None):
         self.description = description
         self.leave = leave
         self.interval = interval  # seconds between redraws: keeps the bar off the hot path
+        self.file = file
         self._bar = None
+        self._lines = False  # one line per epoch instead of a bar
+        self._epochs = 0
         self._pending = 0
         self._last = 0.0
 
     def on_train_start(self, model, epochs, batches_per_epoch):
+        stream = sys.stderr if self.file is None else self.file
+        self._epochs, self._pending = epochs, 0
+        self._lines = not _interactive(stream)
+        if self._lines:
+            return
         from tqdm.auto import tqdm
 
         total = epochs * batches_per_epoch if batches_per_epoch else None
         self._bar = tqdm(total=total, desc=self.description or type(model).__name__,
-                         leave=self.leave, unit="batch", dynamic_ncols=True)
+                         leave=self.leave, unit="batch", dynamic_ncols=True, file=stream)
 
     def on_batch_end(self, model, batch, logs):
         self._pending += 1
+        if self._lines:
+            return
         now = time.perf_counter()
         if now - self._last >= self.interval:
             self._bar.update(self._pending)
             self._pending, self._last = 0, now
 
     def on_epoch_end(self, model, epoch, logs):
+        shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in ("epoch", "seconds")}
+        if self._lines:
+            stream = sys.stderr if self.file is None else self.file
+            seconds = f", {logs['seconds']:.2f} s" if "seconds" in logs else ""
+            values = "  ".join(f"{k} {v}" for k, v in shown.items())
+            print(f"{self.description or type(model).__name__} epoch {epoch + 1}/{self._epochs} "
+                  f"({self._pending} batches{seconds}): {values}", file=stream, flush=True)
+            self._pending = 0
+            return
         self._bar.update(self._pending)
         self._pending = 0
-        shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in ("epoch", "seconds")}
         self._bar.set_postfix(epoch=epoch + 1, **shown, refresh=False)
 
     def on_train_end(self, model):

@@ -87,8 +87,16 @@ def resolve_class(path: str) -> type:
     module_name, _, qualname = path.partition(":")
     if not module_name.startswith(_PACKAGE) or not qualname or "." in qualname:
         raise InputError(f"refusing to load class {path!r}: only accelbrainbase classes can be loaded")
+    subpackage = _PACKAGE + module_name[len(_PACKAGE):].partition(".")[0]
     try:
         cls = getattr(importlib.import_module(module_name), qualname)
+    except ModuleNotFoundError as exc:
+        if exc.name == subpackage:  # e.g. accelbrainbase.jax: a backend this package does not have
+            from accelbrainbase.core.backends import BACKENDS
+
+            raise InputError(f"cannot find class {path!r}: there is no {subpackage} (valid backends: "
+                             f"{', '.join(BACKENDS)})") from exc
+        raise InputError(f"cannot find class {path!r}: {exc}") from exc
     except (ImportError, AttributeError) as exc:
         raise InputError(f"cannot find class {path!r}: {exc}") from exc
     if not isinstance(cls, type) or not hasattr(cls, "get_config"):

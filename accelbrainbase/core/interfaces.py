@@ -109,7 +109,8 @@ class RegularizatableData(ABC):
 
     @abstractmethod
     def regularize(self, params: Iterable[Any]) -> None:
-        """Constrain ``params`` in place."""
+        """Constrain ``params`` in place: the models pass their weights as
+        :class:`~accelbrainbase.core.regularizers.UnitWeights` (parameter, unit axis, name)."""
 
 
 class ControllableModel(ABC):

@@ -94,43 +94,44 @@ class Learner(Configurable, ObservableData):
         and a non-finite loss among them means its update was applied, so the start-of-epoch
         weights are restored.
         """
-        rate = self.learning_rate_at(epoch)
-        if rate is not None:
-            self.set_learning_rate(rate)
+        self.schedule_learning_rates(epoch)
         callbacks.on_epoch_start(self, epoch)
         start = time.perf_counter()
         sums: Dict[str, float] = {}
-        count, index, pending = 0, -1, deque()
+        counts: Dict[str, int] = {}
+        index, pending = -1, deque()
         for index, batch in enumerate(data.generate_learned_samples()):
             batch = self.prepare_batch(batch)
             logs = self.learn_step(batch)
             pending.append((index, len(batch.clean), logs))
             lag = 0 if all(type(v) is float for v in logs.values()) else self.lagged_steps
             while len(pending) > lag:
-                count += self._settle(epoch, *pending.popleft(), sums, snapshot, callbacks)
+                self._settle(epoch, *pending.popleft(), sums, counts, snapshot, callbacks)
         while pending:
-            count += self._settle(epoch, *pending.popleft(), sums, snapshot, callbacks)
+            self._settle(epoch, *pending.popleft(), sums, counts, snapshot, callbacks)
         state = self.export_state()
         if not _finite(state):
             self._diverged(epoch, index, "the weights became NaN or infinite (the losses were finite)",
                            snapshot, restore=True)
         row = {"epoch": epoch}
-        row.update({f"train_{k}": v / max(count, 1) for k, v in sums.items()})
+        row.update({f"train_{k}": v / counts[k] for k, v in sums.items()})
         row.update({f"test_{k}": v for k, v in self.evaluate(data).items()})
         row["seconds"] = time.perf_counter() - start
         self.history_.append(row)
         callbacks.on_epoch_end(self, epoch, row)
         return state
 
-    def _settle(self, epoch, index, n, raw_logs, sums, snapshot, callbacks) -> int:
+    def _settle(self, epoch, index, n, raw_logs, sums, counts, snapshot, callbacks) -> None:
+        """Read one step's logs; add them, weighted by the batch size, to the epoch's sums (a
+        quantity logged by only some steps, e.g. a GAN's generator loss, is averaged over those)."""
         logs = self.resolve_logs(raw_logs)
-        if not math.isfinite(logs["loss"]):
-            guarded = raw_logs is not None and all(type(v) is float for v in raw_logs.values())
-            self._diverged(epoch, index, f"loss became {logs['loss']}", snapshot, restore=not guarded)
         for key, value in logs.items():
+            if not math.isfinite(value):
+                guarded = raw_logs is not None and all(type(v) is float for v in raw_logs.values())
+                self._diverged(epoch, index, f"{key} became {value}", snapshot, restore=not guarded)
             sums[key] = sums.get(key, 0.0) + value * n
+            counts[key] = counts.get(key, 0) + n
         callbacks.on_batch_end(self, index, logs)
-        return n
 
     def resolve_logs(self, raw_logs: Dict[str, Any]) -> Dict[str, float]:
         """Turn a step's logs (floats or backend scalars) into floats."""
@@ -187,6 +188,19 @@ class Learner(Configurable, ObservableData):
         targets = None if batch.targets is None else self._tensor(batch.targets)
         return Batch(inputs, clean, targets)
 
+    def apply_regularizers(self) -> None:
+        """Constrain the weights after an update: each regularizer sees every weight with the
+        axis that holds its units (the backend's ``_weight_parameters``)."""
+        if self.regularizers:
+            weights = self._weight_parameters()
+            for regularizer in self.regularizers:
+                regularizer.regularize(weights)
+
+    def _step_batch(self, batch: Batch) -> Batch:
+        """The batch a held-out step works on: backend tensors (composites take NumPy batches
+        and convert what each part needs themselves)."""
+        return self._batch(batch)
+
     def _matching_state(self, own: Dict[str, Any], state: Dict[str, np.ndarray]) -> None:
         """Raise unless ``state`` has exactly the names and shapes of ``own``."""
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
@@ -203,6 +217,12 @@ class Learner(Configurable, ObservableData):
         """The loss and metrics of a held-out batch (by default the training objective)."""
         return self.batch_loss(batch)
 
+    def test_logs(self, batch: Batch) -> Dict[str, Any]:
+        """What a held-out batch logs, as backend scalars: ``loss`` and the metrics (composites
+        log one loss per part instead)."""
+        loss, metrics = self.test_batch_loss(batch)
+        return {"loss": loss, **metrics}
+
     def before_learning(self, iteratable_data: IteratableData) -> None:
         """Called once per ``learn`` after the data checks (e.g. greedy pre-training)."""
 
@@ -216,6 +236,12 @@ class Learner(Configurable, ObservableData):
     def learning_rate_at(self, epoch: int) -> Optional[float]:
         spec = getattr(self, "optimizer_spec", None)
         return None if spec is None else spec.learning_rate_at(epoch)
+
+    def schedule_learning_rates(self, epoch: int) -> None:
+        """Set the scheduled learning rate of ``epoch`` (composites set one per part)."""
+        rate = self.learning_rate_at(epoch)
+        if rate is not None:
+            self.set_learning_rate(rate)
 
     # -- input checks ----------------------------------------------------------------------------
     def check_data(self, data: IteratableData) -> None:

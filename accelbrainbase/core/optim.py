@@ -15,7 +15,9 @@ DEFAULT_LEARNING_RATES = {
 class OptimizerSpec(Configurable):
     """A backend-neutral optimizer description; each backend builds its native optimizer from it.
 
-    ``momentum`` is used by "momentum" and "nesterov"; the learning rate at epoch ``e`` is
+    ``momentum`` is used by "momentum" and "nesterov", ``beta1`` / ``beta2`` (the decay rates of
+    the first and second moment estimates) by "adam" and "nadam" (GANs often use beta1 = 0.5,
+    Radford et al. 2016); the learning rate at epoch ``e`` is
     ``learning_rate * decay_rate ** (e // decay_every)``.
     """
 
@@ -27,6 +29,8 @@ class OptimizerSpec(Configurable):
         momentum: float = 0.9,
         decay_rate: float = 1.0,
         decay_every: int = 1,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
     ):
         self.name = check_choice("optimizer", name, OPTIMIZERS)
         self.learning_rate = (
@@ -37,13 +41,16 @@ class OptimizerSpec(Configurable):
         self.momentum = check_fraction("momentum", momentum)
         self.decay_rate = check_fraction("decay_rate", decay_rate, allow_zero=False, allow_one=True)
         self.decay_every = check_positive("decay_every", decay_every, integer=True)
+        self.beta1 = check_fraction("beta1", beta1)
+        self.beta2 = check_fraction("beta2", beta2)
 
     def learning_rate_at(self, epoch: int) -> float:
         return self.learning_rate * self.decay_rate ** (epoch // self.decay_every)
 
     def __repr__(self) -> str:
         return (f"OptimizerSpec({self.name!r}, learning_rate={self.learning_rate:g}, "
-                f"weight_decay={self.weight_decay:g}, decay_rate={self.decay_rate:g})")
+                f"weight_decay={self.weight_decay:g}, decay_rate={self.decay_rate:g}"
+                + (f", beta1={self.beta1:g}, beta2={self.beta2:g})" if self.name in ("adam", "nadam") else ")"))
 
 
 def as_optimizer_spec(optimizer) -> OptimizerSpec | None:

@@ -15,6 +15,16 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: str, title: str = "") -> str:
+    """Title, tight layout, write ``path`` and free the figure."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+    return path
+
+
 def plot_history(frame, path: str | None = None, title: str = "learning curves"):
     """Loss columns of a history frame against the epoch."""
     plt = _pyplot()
@@ -46,12 +56,7 @@ def plot_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], image_sha
             ax.set_xticks([])
             ax.set_yticks([])
         axes[i][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title)
 
 
 def plot_filters(filters: np.ndarray, image_shape, path: str, title: str = "", columns: int = 16):
@@ -69,3 +74,27 @@ def plot_filters(filters: np.ndarray, image_shape, path: str, title: str = "", c
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_point_sets(sets: Sequence[np.ndarray], labels: Sequence[str], path: str, title: str = "",
+                    columns: int = 4):
+    """One scatter plot per 2-D point set (each (n, 2)), on shared axes limits."""
+    plt = _pyplot()
+    rows = -(-len(sets) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 2.6, rows * 2.6), squeeze=False)
+    stacked = np.concatenate([np.asarray(s, dtype=float)[:, :2] for s in sets])
+    low, high = np.percentile(stacked, 0.5, axis=0), np.percentile(stacked, 99.5, axis=0)
+    margin = 0.1 * (high - low)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, points, label in zip(axes.ravel(), sets, labels):
+        points = np.asarray(points)
+        ax.set_axis_on()
+        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4)
+        ax.set_xlim(low[0] - margin[0], high[0] + margin[0])
+        ax.set_ylim(low[1] - margin[1], high[1] + margin[1])
+        ax.set_aspect("equal")
+        ax.set_title(label, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _save(fig, path, title)

@@ -10,7 +10,7 @@ from typing import Dict, List, Tuple
 from accelbrainbase.core.backends import BACKENDS, get_backend
 from accelbrainbase.core.validation import check_choice
 
-SETTINGS = ("representation", "anomaly-detection", "classification")
+SETTINGS = ("representation", "anomaly-detection", "classification", "generation")
 
 _REGISTRY: Dict[Tuple[str, str], Dict[str, type]] = {}
 

@@ -11,10 +11,22 @@ from accelbrainbase.data.normalization import Normalizer
 from accelbrainbase.data.sequence_datasets import (
     SEQUENCE_DATASETS, SequenceDataset, load_ecg5000, load_sequence_dataset, load_synthetic, make_periodic_anomalies,
 )
+from accelbrainbase.data.samplers import (
+    ConditionSampler, LabeledTrueSampler, MixtureOfGaussiansSampler, NormalNoiseSampler, NormalTrueSampler,
+    TrueSampler, UniformNoiseSampler,
+)
 from accelbrainbase.data.semisupervised import UNLABELLED, SemiSupervisedIterator, split_labelled
 from accelbrainbase.data.sequences import WindowIterator, sliding_windows
+from accelbrainbase.data.synthetic import RingDataset, load_ring, ring_centers
 
 __all__ = [
+    "ConditionSampler",
+    "LabeledTrueSampler",
+    "MixtureOfGaussiansSampler",
+    "NormalNoiseSampler",
+    "NormalTrueSampler",
+    "TrueSampler",
+    "UniformNoiseSampler",
     "UNLABELLED",
     "SemiSupervisedIterator",
     "split_labelled",
@@ -43,4 +55,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "load_dataset",
     "DATASETS",
+    "RingDataset",
+    "load_ring",
+    "ring_centers",
 ]

@@ -20,7 +20,7 @@ from accelbrainbase.data._common import check_installed, require
 from accelbrainbase.data.iterators import ArrayIterator
 from accelbrainbase.data.splitting import split_indices
 
-DATASETS = ("digits", "mnist5k", "fashion-mnist")
+DATASETS = ("digits", "mnist5k", "fashion-mnist", "ring")
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 #: Fashion-MNIST's class names, by label
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -190,6 +190,11 @@ def load_fashion_mnist(flatten: bool = True, directory: str | Path = FASHION_MNI
 
 
 def load_dataset(name: str, flatten: bool = True) -> Dataset:
-    """Load a data set by name (one of :data:`DATASETS`)."""
+    """Load a data set by name (one of :data:`DATASETS`; "ring" is the synthetic 2-D ring of
+    eight Gaussians, :func:`accelbrainbase.data.synthetic.load_ring`)."""
     check_choice("dataset", name, DATASETS)
+    if name == "ring":
+        from accelbrainbase.data.synthetic import load_ring
+
+        return load_ring(flatten=flatten)
     return {"digits": load_digits, "mnist5k": load_mnist5k, "fashion-mnist": load_fashion_mnist}[name](flatten=flatten)

@@ -6,8 +6,9 @@ the error vectors ``e(i) = |x(i) - x'(i)|`` of the points of normal validation w
 fitted with a normal distribution N(mu, Sigma) (maximum likelihood); a point's anomaly score is
 its Mahalanobis distance ``sqrt((e - mu)^T Sigma^-1 (e - mu))`` (the square root of the paper's
 ``a(i)``: the same ranking and thresholds); a window is anomalous when one of its points is
-(window score = max of point scores); the threshold maximises F-beta (beta = 0.1: precision
-first) on a validation split with anomalies.
+(window score = max of point scores, or optionally their mean); the threshold maximises
+F-beta (beta = 0.1: precision first) on a validation split with anomalies, on the same score
+that ``predict`` compares with it.
 """
 from __future__ import annotations
 
@@ -141,8 +142,9 @@ class EncDecADBase(Configurable, ControllableModel):
     only (a seeded ``normal_validation_size`` part of them, or ``normal_validation``, is held
     out), fit N(mu, Sigma) to the point error vectors of the normal validation windows, choose
     the threshold maximising F-beta on ``validation`` (labels per window (N,) or per point
-    (N, T)); without labelled validation the threshold is the highest normal-validation score.
-    ``score`` (N,) / ``score_points`` (N, T): Mahalanobis distances; ``predict`` 0/1.
+    (N, T)) on the score ``predict`` compares (``window_score``: "max" of the point scores, or
+    their "mean"); without labelled validation the threshold is the highest normal-validation
+    window score. ``score`` (N,) / ``score_points`` (N, T): Mahalanobis distances; ``predict`` 0/1.
     """
 
     #: the backend's EncoderDecoder class (set by the backend subclass)
@@ -215,6 +217,8 @@ class EncDecADBase(Configurable, ControllableModel):
         if validation is not None:
             validation = model.check_samples("validation", validation)
             labels = self._check_labels("validation_labels", validation_labels, validation)
+            if self.window_score != "max":
+                self._window_labels(labels)  # checked before learning
         if normal_validation is not None:
             normal_validation = model.check_samples("normal_validation", normal_validation)
             train = normal
@@ -234,10 +238,32 @@ class EncDecADBase(Configurable, ControllableModel):
             self.threshold_ = float(self.score(normal_validation).max())
             self.validation_ = {}
         else:
-            scores = self.score_points(validation) if labels.ndim == 2 else self.score(validation)
+            scores, labels = self._threshold_scores(validation, labels)
             self.validation_ = best_fbeta_threshold(scores, labels, self.beta)
             self.threshold_ = self.validation_["threshold"]
         return self
+
+    def _threshold_scores(self, validation: np.ndarray, labels: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """The scores (and labels) the threshold is chosen on: those :meth:`predict` compares.
+
+        Per-point labels with ``window_score="max"`` use the point scores (the paper's choice,
+        and the same decision for windows: max >= tau exactly when some point >= tau). With
+        ``window_score="mean"`` the threshold applies to window means, so it is chosen on them;
+        per-point labels then mark a window anomalous when any of its points is."""
+        if labels.ndim == 2 and self.window_score == "max":
+            return self.score_points(validation), labels
+        return self.score(validation), self._window_labels(labels)
+
+    def _window_labels(self, labels: np.ndarray) -> np.ndarray:
+        """Window labels: the given ones, or 1 for windows with an anomalous point."""
+        if labels.ndim == 1:
+            return labels
+        windows = labels.max(axis=1)
+        if windows.min() == windows.max():
+            raise InputError(f"window_score={self.window_score!r} chooses the threshold on window scores, but "
+                             f"every validation window is {'anomalous' if windows[0] else 'normal'} by its point "
+                             "labels; it needs both normal and anomalous windows")
+        return windows
 
     def learn(self, normal: Any, *args: Any, **kwargs: Any) -> "EncDecADBase":
         """Same as :meth:`fit` (the ControllableModel verb)."""
@@ -281,8 +307,12 @@ class EncDecADBase(Configurable, ControllableModel):
         return (self.score(windows) >= self.threshold_).astype(np.int64)
 
     def predict_points(self, windows: Any) -> np.ndarray:
-        """1 for points whose score reaches the threshold, else 0, (N, T)."""
+        """1 for points whose score reaches the threshold, else 0, (N, T) (``window_score="max"``
+        only: a threshold on window means does not apply to single points)."""
         self._fitted()
+        if self.window_score != "max":
+            raise InputError(f"predict_points compares point scores with the threshold, which window_score="
+                             f"{self.window_score!r} chose on window means; use predict, or window_score='max'")
         return (self.score_points(windows) >= self.threshold_).astype(np.int64)
 
     # -- state and persistence ---------------------------------------------------------------------

@@ -66,6 +66,10 @@ class RestrictedBoltzmannMachinesBase(Learner):
     def input_shape(self) -> tuple:
         return (self.n_visible,)
 
+    #: hidden unit j's incoming weights are column j of ``weight`` (n_visible, n_hidden): the axis
+    #: that regularizers such as MaxNorm constrain per unit (see core/regularizers.py)
+    unit_axes = {"weight": 1}
+
     #: the history column that shows learning progress (the CD objective itself is a gap of
     #: free energies and need not decrease)
     monitor = "reconstruction_mse"
@@ -226,8 +230,11 @@ class RestrictedBoltzmannMachinesBase(Learner):
 
     def pseudo_log_likelihood(self, observed_arr: np.ndarray, exact: bool = False,
                               seed: Optional[int] = None) -> np.ndarray:
-        """Pseudo-log-likelihood per sample (Bernoulli visible units; Besag 1975)."""
+        """Pseudo-log-likelihood ``sum_i log p(v_i | v_-i)`` per sample (Besag 1975) for the
+        model's visible units: Bernoulli (binary inputs) or Gaussian (conditional densities);
+        ``exact=False`` samples one unit per row (see :func:`~accelbrainbase.models.likelihood.pseudo_log_likelihood`)."""
         from accelbrainbase.models.likelihood import pseudo_log_likelihood
 
         x = self.check_samples("observed_arr", observed_arr)
-        return pseudo_log_likelihood(x, *self._numpy_params(), rng=np.random.default_rng(seed), exact=exact)
+        return pseudo_log_likelihood(x, *self._numpy_params(), rng=np.random.default_rng(seed), exact=exact,
+                                     visible=self.visible)

@@ -25,7 +25,7 @@ import numpy as np
 from accelbrainbase.core.errors import InputError
 from accelbrainbase.core.interfaces import Batch
 from accelbrainbase.core.learner import Learner, SupervisedLearner
-from accelbrainbase.models.networks import ACTIVATIONS
+from accelbrainbase.models.networks import ACTIVATIONS, PenultimateFeaturesMixin
 from accelbrainbase.core.validation import check_choice, check_fraction, check_positive
 
 POOLING = (None, "max", "avg")
@@ -134,7 +134,7 @@ def check_conv_stack(channels, kernel_size, activation, batch_norm, dropout, poo
     return dict(channels=channels, kernel_size=kernel_size, dropout=dropout, out_hw=(h, w))
 
 
-class ConvolutionalNeuralNetworksBase(SupervisedLearner, ImageModel):
+class ConvolutionalNeuralNetworksBase(PenultimateFeaturesMixin, SupervisedLearner, ImageModel):
     """A stack of convolution blocks with a dense head (LeCun et al. 1998, "Gradient-based
     learning applied to document recognition"; residual connections: He et al. 2016).
 
@@ -143,6 +143,9 @@ class ConvolutionalNeuralNetworksBase(SupervisedLearner, ImageModel):
     (2x2 ``pooling``). Head: flatten -> dense ``hidden`` (activation, dropout) -> dense
     ``outputs`` -> ``output_activation``. Shapes: (N, C, H, W) (or flat) -> (N, outputs).
     Supervised; with the default cross-entropy the history has ``accuracy``.
+    ``penultimate(x)`` (backend tensors) and ``extract_feature_points`` (NumPy) give the
+    activations that feed the output layer: (N, hidden[-1]), or the flattened convolution
+    features when ``hidden`` is empty.
     """
 
     #: the backend's convolutional encoder block, set by the backend module

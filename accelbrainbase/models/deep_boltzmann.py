@@ -22,7 +22,7 @@ from accelbrainbase.models.boltzmann import DEFAULT_RBM_OPTIMIZER, VISIBLE_UNITS
 from accelbrainbase.core.errors import InputError, ShapeError
 from accelbrainbase.core.interfaces import Batch, IteratableData
 from accelbrainbase.core.learner import Learner
-from accelbrainbase.core.optim import OptimizerSpec
+from accelbrainbase.core.optim import OptimizerSpec, as_optimizer_spec
 from accelbrainbase.models.pretraining import learn_layer, pretraining_arrays
 from accelbrainbase.core.validation import check_array, check_choice, check_positive
 
@@ -33,6 +33,14 @@ def _check_units(units: Any) -> List[int]:
         raise InputError(f"units must list at least the visible and one hidden width, "
                          f"[n_visible, h1, ..., hL], got {units!r}")
     return [check_positive(f"units[{i}]", u, integer=True) for i, u in enumerate(units)]
+
+
+def _same_optimizer(a: Any, b: Any) -> bool:
+    """The same object, or names / OptimizerSpecs with the same settings."""
+    if a is b:
+        return True
+    spec_a, spec_b = as_optimizer_spec(a), as_optimizer_spec(b)
+    return spec_a is not None and spec_b is not None and spec_a.get_config() == spec_b.get_config()
 
 
 def _check_sample_args(n: int, gibbs_steps: int):
@@ -60,11 +68,15 @@ class DeepBeliefNetworksBase(Learner):
     """Deep belief network: a stack of RBMs ``rbms`` (Hinton, Osindero & Teh 2006).
 
     ``units = [n_visible, h1, ..., hL]`` builds one RBM per pair of adjacent layers (layer 0 has
-    ``visible`` units, higher layers are Bernoulli); a list of ``RestrictedBoltzmannMachines``
-    whose sizes chain may be given instead (``k``/``persistent`` then apply only to built RBMs).
+    ``visible`` units, higher layers are Bernoulli) with CD-``k`` (default 1) or PCD
+    (``persistent``) and ``pretrain_optimizer`` (default: :data:`DEFAULT_RBM_OPTIMIZER`). A list
+    of ``RestrictedBoltzmannMachines`` whose sizes chain may be given instead: they keep their
+    own ``k``, ``persistent`` and optimizer, so passing different ones raises.
+    ``regularizers`` constrain the pre-training of every RBM (given RBMs: on top of their own,
+    while they pre-train) and the fine-tuning.
 
-    Learning: on the first ``learn`` each RBM learns for ``pretrain_epochs`` epochs (CD-k or PCD
-    with ``pretrain_optimizer``, through its own ``learn``) on the hidden probabilities of the layers below (greedy
+    Learning: on the first ``learn`` each RBM learns for ``pretrain_epochs`` epochs (CD-k or PCD,
+    through its own ``learn``) on the hidden probabilities of the layers below (greedy
     layer-wise pre-training; histories in ``pretrain_histories_``); then the main loop fine-tunes
     the unrolled, tied deep auto-encoder by back-propagation of the reconstruction MSE with
     ``optimizer`` (Hinton & Salakhutdinov 2006). Shapes: ``encode``/``transform`` (N, n_visible) -> (N, hL) top-layer
@@ -76,24 +88,23 @@ class DeepBeliefNetworksBase(Learner):
     rbm_class: type = None
     monitor = "loss"
 
-    def __init__(self, units, visible: str = "bernoulli", k: int = 1, persistent: bool = False,
-                 pretrain_epochs: int = 10, pretrain_optimizer=DEFAULT_RBM_OPTIMIZER,
+    def __init__(self, units, visible: str = "bernoulli", k: Optional[int] = None,
+                 persistent: Optional[bool] = None, pretrain_epochs: int = 10, pretrain_optimizer=None,
                  optimizer=DEFAULT_FINE_TUNE_OPTIMIZER, regularizers=(), device: str = "cpu"):
         super().__init__()  # the framework's module / block
-        self.pretrain_optimizer = pretrain_optimizer
         rbms = self._check_dbn(units, visible, k, persistent, pretrain_epochs, pretrain_optimizer,
                                regularizers, device)
         self.add_children("rbms", rbms)
         self._setup_learning("mse", optimizer, regularizers, device)
 
-    def _check_dbn(self, units, visible, k, persistent, pretrain_epochs, optimizer, regularizers,
+    def _check_dbn(self, units, visible, k, persistent, pretrain_epochs, pretrain_optimizer, regularizers,
                    device) -> list:
         """Validate and store the hyper-parameters; return the RBMs (built or given)."""
         self.visible = check_choice("visible units", visible, VISIBLE_UNITS)
-        self.k = check_positive("k", k, integer=True)
-        if not isinstance(persistent, bool):
+        if k is not None:
+            check_positive("k", k, integer=True)
+        if persistent is not None and not isinstance(persistent, bool):
             raise InputError(f"persistent must be True or False, got {persistent!r}")
-        self.persistent = persistent
         self.pretrain_epochs = check_positive("pretrain_epochs", pretrain_epochs, integer=True,
                                               allow_zero=True)
         self.pretrain_histories_: List[Any] = []
@@ -101,15 +112,20 @@ class DeepBeliefNetworksBase(Learner):
             rbms = list(units)
             self._given_rbms = True
             self._check_rbm_chain(rbms)
+            self._check_given_settings(rbms, k, persistent, pretrain_optimizer)
+            self.k, self.persistent, self.pretrain_optimizer = k, persistent, pretrain_optimizer
             self.layer_units = [rbms[0].n_visible] + [r.n_hidden for r in rbms]
             return rbms
         if isinstance(units, (list, tuple)) and any(isinstance(u, self.rbm_class) for u in units):
             raise InputError("units must be all layer widths or all RestrictedBoltzmannMachines, not a mix")
         self._given_rbms = False
+        self.k = 1 if k is None else k
+        self.persistent = False if persistent is None else persistent
+        self.pretrain_optimizer = DEFAULT_RBM_OPTIMIZER if pretrain_optimizer is None else pretrain_optimizer
         self._units = self.layer_units = _check_units(units)
-        return [self.rbm_class(a, b, visible=visible if i == 0 else "bernoulli", k=k,
-                               persistent=persistent, optimizer=optimizer, regularizers=regularizers,
-                               device=device)
+        return [self.rbm_class(a, b, visible=visible if i == 0 else "bernoulli", k=self.k,
+                               persistent=self.persistent, optimizer=self.pretrain_optimizer,
+                               regularizers=regularizers, device=device)
                 for i, (a, b) in enumerate(zip(self.layer_units[:-1], self.layer_units[1:]))]
 
     def _check_rbm_chain(self, rbms: list) -> None:
@@ -122,6 +138,21 @@ class DeepBeliefNetworksBase(Learner):
             if rbms[i].visible != "bernoulli":
                 raise InputError(f"rbms[{i}] has {rbms[i].visible} visible units; only rbms[0] may "
                                  "(the layers above see hidden probabilities: Bernoulli units)")
+
+    @staticmethod
+    def _check_given_settings(rbms: list, k, persistent, pretrain_optimizer) -> None:
+        """Given RBMs pre-train with their own k, persistent and optimizer: a different setting
+        passed to the DBN would be ignored, so it raises."""
+        for i, rbm in enumerate(rbms):
+            for what, value, own in (("k", k, rbm.k), ("persistent", persistent, rbm.persistent)):
+                if value is not None and value != own:
+                    raise InputError(f"{what}={value!r} applies to the RBMs the network builds from layer widths; "
+                                     f"the given rbms[{i}] has {what}={own!r} (set it on each RBM, or leave "
+                                     f"{what} unset)")
+            if pretrain_optimizer is not None and not _same_optimizer(pretrain_optimizer, rbm.optimizer):
+                raise InputError(f"pretrain_optimizer={pretrain_optimizer!r} applies to the RBMs the network builds "
+                                 f"from layer widths; the given rbms[{i}] pre-trains with its own optimizer "
+                                 f"{rbm.optimizer!r} (set it on each RBM, or leave pretrain_optimizer unset)")
 
     @property
     def units(self) -> list:
@@ -151,7 +182,13 @@ class DeepBeliefNetworksBase(Learner):
         n = len(self.rbms)
         for i in range(n):
             rbm = self.rbms[i]
-            self.pretrain_histories_.append(learn_layer(rbm, train, test, batch_size, self.pretrain_epochs))
+            own = rbm.regularizers
+            if self._given_rbms:  # the network's regularizers constrain its given RBMs' pre-training too
+                rbm.regularizers = own + [r for r in self.regularizers if all(r is not o for o in own)]
+            try:
+                self.pretrain_histories_.append(learn_layer(rbm, train, test, batch_size, self.pretrain_epochs))
+            finally:
+                rbm.regularizers = own
             if i < n - 1:
                 train = rbm.transform(train)
                 test = None if test is None else rbm.transform(test)
@@ -274,6 +311,12 @@ class DeepBoltzmannMachinesBase(Learner):
     def n_layers(self) -> int:
         """Number of hidden layers L."""
         return len(self.units) - 1
+
+    @property
+    def unit_axes(self) -> dict:
+        """``weight{l}`` (units[l], units[l+1]) holds the incoming weights of unit j of layer l+1
+        in column j: the axis regularizers such as MaxNorm constrain per unit."""
+        return {f"weight{l}": 1 for l in range(self.n_layers)}
 
     @property
     def input_shape(self) -> tuple:

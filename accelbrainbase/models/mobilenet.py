@@ -125,11 +125,16 @@ class MobileNetV2Base(SupervisedLearner, ImageModel):
         return self.outputs
 
     @classmethod
-    def example(cls, n_features: int, code_size: int = 10, width_multiplier: float = 0.25, **kwargs):
+    def example(cls, n_features: int, code_size: int = 10, width_multiplier: float = 0.25,
+                hidden: Sequence[int] = (), **kwargs):
         """A small MobileNetV2 (width 0.25) on the image of ``n_features`` (flat input; e.g.
         digits 1x8x8), ``code_size`` classes, no dropout, Adam at 0.01, and the output stride
-        that leaves a final map of at least 2x2 (digits: 4, 28x28: 8, 224x224: 32)."""
-        kwargs.pop("hidden", None)  # the contract of the other classifiers' examples; no dense layers here
+        that leaves a final map of at least 2x2 (digits: 4, 28x28: 8, 224x224: 32).
+        ``hidden`` (dense layers in the other classifiers' examples) must be empty: the
+        network's widths come from ``width_multiplier``."""
+        if hidden is None or len(tuple(hidden)):
+            raise InputError(f"MobileNetV2 has no dense hidden layers (its widths follow width_multiplier), "
+                             f"so hidden must be empty, got {hidden!r}")
         shape = kwargs.pop("image_shape", image_shape_for(n_features))
         kwargs.setdefault("output_stride", max(s for s in OUTPUT_STRIDES if s == 1 or 2 * s <= min(shape[1:])))
         kwargs.setdefault("flat", True)

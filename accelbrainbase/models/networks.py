@@ -25,11 +25,26 @@ def per_layer(what: str, value: Any, n: int, check) -> List[Any]:
     return [check(f"{what}[{i}]", v) for i, v in enumerate(values)]
 
 
-class NeuralNetworksBase(SupervisedLearner):
+class PenultimateFeaturesMixin:
+    """``extract_feature_points`` of a classifier: the activations that feed its output layer
+    (the backend's ``penultimate(x)``), the features that the Fréchet distance and kernel MMD of
+    generated samples are computed on (Heusel et al. 2017, "GANs trained by a two time-scale
+    update rule converge to a local Nash equilibrium")."""
+
+    def extract_feature_points(self, observed_arr: np.ndarray) -> np.ndarray:
+        """Penultimate activations of ``observed_arr`` (N, *input_shape) -> (N, width), in
+        evaluation mode, chunked."""
+        x = self.check_samples("observed_arr", observed_arr)
+        return self._chunked(lambda chunk: self.apply_numpy(self.penultimate, chunk), x)
+
+
+class NeuralNetworksBase(PenultimateFeaturesMixin, SupervisedLearner):
     """Multilayer perceptron: ``units = [inputs, hidden..., outputs]``.
 
     Each hidden layer is dense -> (batch norm) -> activation -> (dropout); the output layer is
     dense -> ``output_activation``. Supervised: learns ``targets`` from ``inputs``.
+    ``penultimate(x)`` (backend tensors) and ``extract_feature_points`` (NumPy) give the
+    activations that feed the output layer, (N, units[-2]).
     """
 
     def _check_network(self, units, activation, output_activation, dropout, batch_norm) -> None:

@@ -7,6 +7,11 @@ from accelbrainbase.core.backends import require_framework, restore_torch_thread
 require_framework("mxnet")
 restore_torch_threads()
 
+from accelbrainbase.mxnet.adversarial import (  # noqa: E402
+    AAEController, ConditionalGANController, DiscriminativeModel, DiscriminatorLoss, EBAAEController,
+    EBDiscriminativeModel, EBDiscriminatorLoss, EBGANController, EBGeneratorLoss, FeatureMatchingLoss,
+    GANController, GenerativeModel, GeneratorLoss,
+)
 from accelbrainbase.mxnet.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
@@ -24,8 +29,14 @@ from accelbrainbase.mxnet.networks import (  # noqa: E402
 )
 from accelbrainbase.mxnet.regularizers import MaxNorm  # noqa: E402
 from accelbrainbase.mxnet.recurrent import EncDecAD, EncoderDecoder, LSTMNetworks  # noqa: E402
+from accelbrainbase.mxnet.variational import (  # noqa: E402
+    ConvolutionalDecoder, ConvolutionalVariationalAutoEncoder, VariationalAutoEncoder,
+)
 
 __all__ = [
+    "AAEController", "ConditionalGANController", "DiscriminativeModel", "DiscriminatorLoss", "EBAAEController",
+    "EBDiscriminativeModel", "EBDiscriminatorLoss", "EBGANController", "EBGeneratorLoss", "FeatureMatchingLoss",
+    "GANController", "GenerativeModel", "GeneratorLoss",
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
     "ConvolutionalLadderNetworks", "LadderNetworks",
@@ -34,4 +45,5 @@ __all__ = [
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",
     "StackedAutoEncoder",
+    "ConvolutionalDecoder", "ConvolutionalVariationalAutoEncoder", "VariationalAutoEncoder",
 ]

@@ -78,6 +78,14 @@ class MXNetOps:
         return x.detach()
 
     @staticmethod
+    def relu(x):
+        return nd.relu(x)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
     def concat(xs, axis=0):
         return nd.concat(*xs, dim=axis)
 
@@ -110,6 +118,8 @@ def make_trainer(optimizer: Any, params) -> gluon.Trainer:
             "adagrad": "adagrad", "nadam": "nadam", "rmsprop": "rmsprop"}[spec.name]
     if spec.name in ("momentum", "nesterov"):
         args["momentum"] = spec.momentum
+    if spec.name in ("adam", "nadam"):
+        args.update(beta1=spec.beta1, beta2=spec.beta2)
     if spec.name == "adagrad":
         args["eps"] = 1e-10
     if spec.name == "rmsprop":
@@ -192,18 +202,27 @@ class GluonModel(Learner, gluon.HybridBlock):
             loss, metrics = self.batch_loss(batch)
         loss.backward()
         trainer.step(1)  # losses are batch means already
-        if self.regularizers:
-            weights = self._weight_parameters()
-            for regularizer in self.regularizers:
-                regularizer.regularize(weights)
+        self.apply_regularizers()
         return {"loss": loss, **metrics}
 
     def resolve_logs(self, raw_logs: Dict[str, Any]) -> Dict[str, float]:
         return {key: float(value.asscalar()) for key, value in raw_logs.items()}
 
     def test_step(self, batch: Batch) -> Dict[str, float]:
-        loss, metrics = self.test_batch_loss(self._batch(batch))
-        return {"loss": float(loss.asscalar()), **{k: float(v.asscalar()) for k, v in metrics.items()}}
+        return {k: float(v.asscalar()) for k, v in self.test_logs(self._step_batch(batch)).items()}
+
+    # -- composites: one part's update inside the step of a controller (GAN, AAE, ...) ---------
+    def optimize(self, part: "GluonModel", closure) -> Dict[str, Any]:
+        """Update ``part`` with its own trainer (and regularizers) on the loss that ``closure()``
+        returns as ``(loss, logs)`` (recorded); returns ``logs`` unsynchronised, like
+        :meth:`learn_step` (the loop reads them a few steps later)."""
+        trainer = part._native_trainer()
+        with autograd.record(train_mode=True):
+            loss, logs = closure()
+        loss.backward()
+        trainer.step(1)
+        part.apply_regularizers()
+        return {k: v.detach() for k, v in logs.items()}
 
     def set_learning_rate(self, rate: float) -> None:
         self._native_trainer().set_learning_rate(rate)
@@ -219,7 +238,10 @@ class GluonModel(Learner, gluon.HybridBlock):
         return named
 
     def _weight_parameters(self):
-        return [p for p in self._canonical_parameters().values() if p.grad_req != "null" and len(p.shape) >= 2]
+        """The weights regularizers constrain, each with the axis of its units (UnitWeights)."""
+        from accelbrainbase.mxnet.regularizers import unit_weights
+
+        return unit_weights(self)
 
     def export_state(self) -> Dict[str, np.ndarray]:
         """Weights and running statistics as NumPy copies under canonical names (shared with torch)."""

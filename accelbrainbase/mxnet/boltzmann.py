@@ -14,10 +14,19 @@ class RestrictedBoltzmannMachines(RestrictedBoltzmannMachinesBase, GluonModel):
     __doc__ = RestrictedBoltzmannMachinesBase.__doc__
 
     def hybrid_forward(self, F, v, weight, visible_bias, hidden_bias):
-        """Mean-field reconstruction, written with ``F`` so it hybridizes."""
-        h = F.sigmoid(F.broadcast_add(F.dot(v, weight), hidden_bias))
-        pre = F.broadcast_add(F.dot(h, weight, transpose_b=True), visible_bias)
+        """Mean-field reconstruction E[v | p(h | v)] with the ``up_factor`` / ``down_factor`` of
+        DBM pre-training (see ``forward_math``), written with ``F`` so it hybridizes."""
+        up = F.dot(v, weight)
+        h = F.sigmoid(F.broadcast_add(up if self.up_factor == 1 else self.up_factor * up, hidden_bias))
+        down = F.dot(h, weight, transpose_b=True)
+        pre = F.broadcast_add(down if self.down_factor == 1 else self.down_factor * down, visible_bias)
         return F.sigmoid(pre) if self.visible == "bernoulli" else pre
+
+    def __setattr__(self, name, value):
+        """The factors are constants of the hybridized graph: changing one rebuilds it."""
+        if name in ("up_factor", "down_factor") and getattr(self, name) != value:
+            self._clear_cached_op()
+        super().__setattr__(name, value)
 
 
 def _value(F, param, like):

@@ -57,7 +57,8 @@ class ConvEncoder(gluon.HybridBlock):
     def _shortcut(self, i, x):
         return x if i not in self.shortcut_index else self.shortcuts[self.shortcut_index[i]](x)
 
-    def hybrid_forward(self, F, x):
+    def _trunk(self, F, x):
+        """Convolution blocks, flatten, the hidden dense layers; written with ``F``."""
         if self.flat:
             x = F.reshape(x, shape=(-1,) + self.image_shape)
         for i in range(len(self.convs)):
@@ -72,14 +73,20 @@ class ConvEncoder(gluon.HybridBlock):
             if self.pooling is not None:
                 x = F.Pooling(x, kernel=(2, 2), stride=(2, 2), pool_type=self.pooling)
         x = F.flatten(x)
-        last = len(self.head) - 1
-        for i in range(last + 1):
-            x = self.head[i](x)
-            if i < last:
-                x = activate(F, self.activation, x)
-                if self.dropout:
-                    x = F.Dropout(x, p=self.dropout)
-        return activate(F, self.output_activation, x)
+        for i in range(len(self.head) - 1):
+            x = activate(F, self.activation, self.head[i](x))
+            if self.dropout:
+                x = F.Dropout(x, p=self.dropout)
+        return x
+
+    def penultimate(self, x: nd.NDArray) -> nd.NDArray:
+        """The activations that feed the last dense layer: (N, C, H, W) (or flat) -> (N, width)
+        (the last hidden dense layer's, or the flattened convolution features without one).
+        Imperative on NDArrays (also inside ``autograd.record``), the block may be hybridized."""
+        return self._trunk(nd, x)
+
+    def hybrid_forward(self, F, x):
+        return activate(F, self.output_activation, self.head[len(self.head) - 1](self._trunk(F, x)))
 
     def squared_jacobian_norms(self, x):
         """||d output / d x||_F^2 per sample by forward-mode chain rule (no pooling, batch norm
@@ -218,6 +225,10 @@ def dense_squared_jacobian_norms(net, x):
 class ConvolutionalNeuralNetworks(ConvolutionalNeuralNetworksBase, GluonModel):
     __doc__ = ConvolutionalNeuralNetworksBase.__doc__
     encoder_class = ConvEncoder
+
+    def penultimate(self, x: nd.NDArray) -> nd.NDArray:
+        """The activations that feed the output layer (see ``ConvEncoder.penultimate``)."""
+        return self.encoder.penultimate(x)
 
     def hybrid_forward(self, F, x):
         return self.encoder(x)

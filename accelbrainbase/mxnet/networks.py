@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 from typing import Iterable, Sequence
 
-from mxnet import gluon
+from mxnet import gluon, nd
 
 from accelbrainbase.models.networks import (
     AutoEncoderBase, DenoisingAutoEncoderMixin, NeuralNetworksBase, StackedAutoEncoderMixin,
@@ -50,16 +50,25 @@ class NeuralNetworks(NeuralNetworksBase, GluonModel):
                 self.norms.add(gluon.nn.BatchNorm(in_channels=u))
         self._setup_learning(loss, optimizer, regularizers, device)
 
-    def hybrid_forward(self, F, x):
-        last = len(self.layers) - 1
-        for i in range(last):
+    def _trunk(self, F, x):
+        """The hidden layers, written with ``F`` (mx.nd or mx.sym)."""
+        for i in range(len(self.layers) - 1):
             x = self.layers[i](x)
             if self.norms is not None:
                 x = self.norms[i](x)
             x = activate(F, self.hidden_activations[i], x)
             if self.dropouts[i]:
                 x = F.Dropout(x, p=self.dropouts[i])
-        return activate(F, self.output_activation, self.layers[last](x))
+        return x
+
+    def penultimate(self, x: nd.NDArray) -> nd.NDArray:
+        """The activations that feed the output layer: (N, units[0]) -> (N, units[-2]) (after
+        the last hidden layer's activation and dropout; the input itself without hidden layers).
+        Imperative on NDArrays (also inside ``autograd.record``), the model may be hybridized."""
+        return self._trunk(nd, x)
+
+    def hybrid_forward(self, F, x):
+        return activate(F, self.output_activation, self.layers[len(self.layers) - 1](self._trunk(F, x)))
 
     def tie_to(self, encoder: "NeuralNetworks") -> None:
         """Use the transposed weights of the mirrored ``encoder`` layers (tied auto-encoder)."""

@@ -6,6 +6,11 @@ from accelbrainbase.core.backends import require_framework
 
 require_framework("torch")
 
+from accelbrainbase.torch.adversarial import (  # noqa: E402
+    AAEController, ConditionalGANController, DiscriminativeModel, DiscriminatorLoss, EBAAEController,
+    EBDiscriminativeModel, EBDiscriminatorLoss, EBGANController, EBGeneratorLoss, FeatureMatchingLoss,
+    GANController, GenerativeModel, GeneratorLoss,
+)
 from accelbrainbase.torch.boltzmann import (  # noqa: E402
     DeepBeliefNetworks, DeepBoltzmannMachines, RestrictedBoltzmannMachines,
 )
@@ -23,8 +28,14 @@ from accelbrainbase.torch.networks import (  # noqa: E402
 )
 from accelbrainbase.torch.regularizers import MaxNorm  # noqa: E402
 from accelbrainbase.torch.recurrent import EncDecAD, EncoderDecoder, LSTMNetworks  # noqa: E402
+from accelbrainbase.torch.variational import (  # noqa: E402
+    ConvolutionalDecoder, ConvolutionalVariationalAutoEncoder, VariationalAutoEncoder,
+)
 
 __all__ = [
+    "AAEController", "ConditionalGANController", "DiscriminativeModel", "DiscriminatorLoss", "EBAAEController",
+    "EBDiscriminativeModel", "EBDiscriminatorLoss", "EBGANController", "EBGeneratorLoss", "FeatureMatchingLoss",
+    "GANController", "GenerativeModel", "GeneratorLoss",
     "ContractiveAutoEncoder", "ContractiveConvolutionalAutoEncoder", "ConvolutionalAutoEncoder",
     "ConvolutionalNeuralNetworks", "RepellingConvolutionalAutoEncoder",
     "ConvolutionalLadderNetworks", "LadderNetworks",
@@ -33,4 +44,5 @@ __all__ = [
     "DenoisingAutoEncoder", "MaxNorm",
     "MeanAbsoluteError", "MeanSquaredError", "NeuralNetworks", "RestrictedBoltzmannMachines",
     "StackedAutoEncoder",
+    "ConvolutionalDecoder", "ConvolutionalVariationalAutoEncoder", "VariationalAutoEncoder",
 ]

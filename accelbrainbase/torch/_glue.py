@@ -70,6 +70,14 @@ class TorchOps:
         return x.detach()
 
     @staticmethod
+    def relu(x):
+        return F.relu(x)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
     def concat(xs, axis=0):
         return torch.cat(list(xs), dim=axis)
 
@@ -110,8 +118,10 @@ def make_optimizer(optimizer: Any, params: Iterable[torch.Tensor]) -> torch.opti
     if spec.name in ("momentum", "nesterov"):
         return torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd,
                                nesterov=spec.name == "nesterov")
-    cls = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad, "nadam": torch.optim.NAdam,
-           "rmsprop": torch.optim.RMSprop}[spec.name]
+    if spec.name in ("adam", "nadam"):
+        cls = torch.optim.Adam if spec.name == "adam" else torch.optim.NAdam
+        return cls(params, lr=lr, weight_decay=wd, betas=(spec.beta1, spec.beta2))
+    cls = {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop}[spec.name]
     return cls(params, lr=lr, weight_decay=wd)
 
 
@@ -186,18 +196,32 @@ class TorchModel(Learner, nn.Module):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if self.regularizers:
-            weights = [p for p in self.parameters() if p.dim() >= 2]
-            for regularizer in self.regularizers:
-                regularizer.regularize(weights)
+        self.apply_regularizers()
         return {"loss": value, **{k: float(v) for k, v in metrics.items()}}
 
     def test_step(self, batch: Batch) -> Dict[str, float]:
         if self.training:
             self.eval()
         with torch.no_grad():
-            loss, metrics = self.test_batch_loss(self._batch(batch))
-        return {"loss": loss.item(), **{k: float(v) for k, v in metrics.items()}}
+            return {k: float(v) for k, v in self.test_logs(self._step_batch(batch)).items()}
+
+    # -- composites: one part's update inside the step of a controller (GAN, AAE, ...) ---------
+    def optimize(self, part: "TorchModel", closure) -> Dict[str, float]:
+        """Update ``part`` with its own optimizer (and regularizers) on the loss that
+        ``closure()`` returns as ``(loss, logs)``; returns ``logs`` as floats. A non-finite loss
+        skips the update (the loop then stops learning, naming the quantity)."""
+        optimizer = part._native_optimizer()
+        if not self.training:
+            self.train()
+        loss, logs = closure()
+        logs = {k: v.item() for k, v in logs.items()}
+        if not math.isfinite(loss.item()):
+            return logs
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        part.apply_regularizers()
+        return logs
 
     def set_learning_rate(self, rate: float) -> None:
         for group in self._native_optimizer().param_groups:
@@ -219,6 +243,12 @@ class TorchModel(Learner, nn.Module):
             for name, tensor in own.items():
                 value = np.asarray(state[name])
                 tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(tensor.dtype))
+
+    def _weight_parameters(self):
+        """The weights regularizers constrain, each with the axis of its units (UnitWeights)."""
+        from accelbrainbase.torch.regularizers import unit_weights
+
+        return unit_weights(self)
 
     @property
     def n_parameters(self) -> int:

@@ -51,7 +51,9 @@ class ConvEncoder(nn.Module):
     def _shortcut(self, i, x):
         return x if i not in self.shortcut_index else self.shortcuts[self.shortcut_index[i]](x)
 
-    def forward(self, x):
+    def penultimate(self, x):
+        """The activations that feed the last dense layer: (N, C, H, W) (or flat) -> (N, width)
+        (the last hidden dense layer's, or the flattened convolution features without one)."""
         if self.flat:
             x = x.reshape(-1, *self.image_shape)
         for i, conv in enumerate(self.convs):
@@ -68,14 +70,14 @@ class ConvEncoder(nn.Module):
             elif self.pooling == "avg":
                 x = F.avg_pool2d(x, 2)
         x = x.flatten(1)
-        last = len(self.head) - 1
-        for i, layer in enumerate(self.head):
-            x = layer(x)
-            if i < last:
-                x = ACTIVATIONS[self.activation](x)
-                if self.dropout:
-                    x = F.dropout(x, self.dropout, self.training)
-        return ACTIVATIONS[self.output_activation](x)
+        for layer in self.head[:-1]:
+            x = ACTIVATIONS[self.activation](layer(x))
+            if self.dropout:
+                x = F.dropout(x, self.dropout, self.training)
+        return x
+
+    def forward(self, x):
+        return ACTIVATIONS[self.output_activation](self.head[-1](self.penultimate(x)))
 
     def squared_jacobian_norms(self, x):
         """||d output / d x||_F^2 per sample by forward-mode chain rule (no pooling, batch norm
@@ -179,6 +181,10 @@ def dense_squared_jacobian_norms(net, x):
 class ConvolutionalNeuralNetworks(ConvolutionalNeuralNetworksBase, TorchModel):
     __doc__ = ConvolutionalNeuralNetworksBase.__doc__
     encoder_class = ConvEncoder
+
+    def penultimate(self, x):
+        """The activations that feed the output layer (see ``ConvEncoder.penultimate``)."""
+        return self.encoder.penultimate(x)
 
     def forward(self, x):
         return self.encoder(x)

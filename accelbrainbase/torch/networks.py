@@ -45,7 +45,9 @@ class NeuralNetworks(NeuralNetworksBase, TorchModel):
         self.norms = nn.ModuleList(nn.BatchNorm1d(u) for u in self.units[1:-1]) if batch_norm else None
         self._setup_learning(loss, optimizer, regularizers, device)
 
-    def forward(self, x):
+    def penultimate(self, x):
+        """The activations that feed the output layer: (N, units[0]) -> (N, units[-2]) (after
+        the last hidden layer's activation and dropout; the input itself without hidden layers)."""
         for i, layer in enumerate(self.layers[:-1]):
             x = layer(x)
             if self.norms is not None:
@@ -53,7 +55,10 @@ class NeuralNetworks(NeuralNetworksBase, TorchModel):
             x = ACTIVATIONS[self.hidden_activations[i]](x)
             if self.dropouts[i]:
                 x = F.dropout(x, self.dropouts[i], self.training)
-        return ACTIVATIONS[self.output_activation](self.layers[-1](x))
+        return x
+
+    def forward(self, x):
+        return ACTIVATIONS[self.output_activation](self.layers[-1](self.penultimate(x)))
 
     def tie_to(self, encoder: "NeuralNetworks") -> None:
         """Use the transposed weights of the mirrored ``encoder`` layers (tied auto-encoder)."""

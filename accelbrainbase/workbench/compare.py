@@ -9,11 +9,11 @@ from accelbrainbase.core.errors import InputError, MissingDependencyError
 from accelbrainbase.core.validation import check_choice
 from accelbrainbase.data.datasets import load_dataset
 from accelbrainbase.data.semisupervised import check_labels_per_class
-from accelbrainbase.workbench import anomaly, classification, representation
+from accelbrainbase.workbench import anomaly, classification, generation, representation
 from accelbrainbase.workbench.report import format_table, plot_bars, write_json
 
 SETTINGS = {"representation": representation, "anomaly-detection": anomaly,
-            "classification": classification}
+            "classification": classification, "generation": generation}
 
 
 def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | None = None,
@@ -23,7 +23,7 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
 
     A backend whose framework is missing is reported and skipped, not fatal, unless no
     backend is left. ``data`` defaults to the setting's own (digits for representation,
-    ECG5000 for anomaly detection). ``labels_per_class`` (classification only) keeps that many
+    classification and generation, ECG5000 for anomaly detection). ``labels_per_class`` (classification only) keeps that many
     training labels per class: the semi-supervised comparison of ``workbench.classification``.
     """
     module = SETTINGS[check_choice("problem setting", setting, SETTINGS)]
@@ -46,13 +46,14 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
     data = data or getattr(module, "DEFAULT_DATA", "digits")
     dataset = module.load_data(data) if hasattr(module, "load_data") else load_dataset(data)
     rows = module.run(dataset, usable, epochs=epochs, seed=seed, progress=progress, **extra)
-    plain = [{k: v for k, v in row.items() if k in module.COLUMNS} for row in rows]
+    columns = module.columns_for(dataset) if hasattr(module, "columns_for") else module.COLUMNS
+    plain = [{k: v for k, v in row.items() if k in columns} for row in rows]
     labelled = "" if labels_per_class is None else (
         f", {labels_per_class} labels per class ({labels_per_class * dataset.n_classes} of "
         f"{len(dataset.y_train)} training samples labelled)")
     echo(f"\n{setting} on {data} (test set: {len(dataset.x_test)} samples, {epochs} epochs, seed {seed}"
          f"{labelled})\n")
-    echo(format_table(plain, module.COLUMNS))
+    echo(format_table(plain, columns))
     if json_path:
         write_json(plain, json_path)
         echo(f"\nrows written to {json_path}")
@@ -61,6 +62,10 @@ def compare(setting: str, *, backends: Sequence[str] = BACKENDS, data: str | Non
         metric = getattr(module, "PLOT_METRIC", "test_mse")
         title = getattr(module, "PLOT_TITLE", "test reconstruction MSE")
         stem = f"{setting}-{data}" + ("" if labels_per_class is None else f"-{labels_per_class}-labels")
+        if metric not in columns:  # e.g. the ring has no Fréchet distance of features
+            metric, title = columns[4], columns[4].replace("_", " ")
         path = plot_bars(plain, metric, os.path.join(out, f"{stem}.png"), f"{setting} on {data}: {title}")
         echo(f"plot written to {path}")
+        for picture in getattr(module, "write_pictures", lambda *a: [])(rows, dataset, out, stem):
+            echo(f"picture written to {picture}")
     return rows
