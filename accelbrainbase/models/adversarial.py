@@ -20,8 +20,8 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from accelbrainbase.core.errors import InputError, ShapeError
-from accelbrainbase.core.interfaces import Batch, ComputableLoss, ControllableModel, SamplableData
-from accelbrainbase.core.learner import Learner
+from accelbrainbase.core.interfaces import Batch, ComputableLoss, SamplableData
+from accelbrainbase.core.controller import ControllerBase, PartBase, check_part
 from accelbrainbase.core.losses import LossBase
 from accelbrainbase.core.optim import OptimizerSpec
 from accelbrainbase.core.validation import check_positive
@@ -107,23 +107,6 @@ class FeatureMatchingLossBase(LossBase, ComputableLoss):
 
 
 # -- parts -----------------------------------------------------------------------------------------
-def _check_network(role: str, network: Any) -> None:
-    if not isinstance(network, Learner) or not hasattr(network, "input_shape"):
-        raise InputError(f"{role} must be a model of this library (e.g. NeuralNetworks), got {network!r}")
-
-
-class PartBase(Learner):
-    """A sub-model of a controller, wrapping a network; it learns with its own optimizer
-    (``optimizer=None``: the wrapped network's) and the network's regularizers."""
-
-    _wrapped = "network"
-
-    def _setup_part(self, optimizer, device) -> None:
-        network = getattr(self, self._wrapped)
-        self._setup_learning("mse", network.optimizer if optimizer is None else optimizer,
-                             network.regularizers, network.device if device is None else device)
-
-
 class GenerativeModelBase(PartBase, SamplableData):
     """A generator: ``network`` maps noise z (from ``noise_sampler``) and, when ``n_conditions``
     > 0, the one-hot condition appended to z, to a sample. ``draw()`` returns one batch of
@@ -133,7 +116,7 @@ class GenerativeModelBase(PartBase, SamplableData):
     def __init__(self, network, noise_sampler: Optional[SamplableData] = None, n_conditions: int = 0,
                  condition_sampler: Optional[SamplableData] = None, optimizer=None, device: Optional[str] = None):
         super().__init__()  # the framework's module / block
-        _check_network("network", network)
+        check_part("network", network)
         if len(network.input_shape) != 1:
             raise InputError(f"a generator's network takes noise vectors, but its input shape is {network.input_shape}")
         self.network = network
@@ -199,7 +182,7 @@ class DiscriminativeModelBase(PartBase):
 
     def __init__(self, network, n_conditions: int = 0, optimizer=None, device: Optional[str] = None):
         super().__init__()
-        _check_network("network", network)
+        check_part("network", network)
         self.network = network
         self.n_conditions = k = check_positive("n_conditions", n_conditions, integer=True, allow_zero=True)
         self.image_conditions = hasattr(network, "image_shape")
@@ -267,7 +250,7 @@ class EBDiscriminativeModelBase(PartBase):
 
     def __init__(self, auto_encoder, optimizer=None, device: Optional[str] = None):
         super().__init__()
-        _check_network("auto_encoder", auto_encoder)
+        check_part("auto_encoder", auto_encoder)
         if not (hasattr(auto_encoder, "encoder") and hasattr(auto_encoder, "decoder")):
             raise InputError(f"an energy-based discriminator needs an auto-encoder (with encoder and decoder), "
                              f"got {type(auto_encoder).__name__}")
@@ -302,8 +285,9 @@ def example_optimizer(learning_rate: float = 1e-3) -> OptimizerSpec:
     return OptimizerSpec("adam", learning_rate, beta1=0.5)
 
 
-class ControllerBase(Learner, ControllableModel):
-    """Shared by the adversarial controllers: parts with their own optimizers and schedules.
+class AdversarialControllerBase(ControllerBase):
+    """Shared by the adversarial controllers: k discriminator steps per generator step, the
+    discriminator's score and its summary for the history.
 
     The backend module sets the classes the examples build: ``network_class`` (NeuralNetworks),
     ``auto_encoder_class`` (AutoEncoder), ``generative_class``, ``discriminative_class`` and
@@ -312,38 +296,12 @@ class ControllerBase(Learner, ControllableModel):
 
     network_class = auto_encoder_class = generative_class = None
     discriminative_class = eb_discriminative_class = None
-
-    #: the parts that own an optimizer (attribute names)
-    part_names: Tuple[str, ...] = ()
     monitor = "generator_loss"
 
-    def _setup_controller(self, k_steps: int, device: Optional[str]) -> None:
+    def _setup_adversarial(self, k_steps: int, device: Optional[str]) -> None:
         self.k_steps = check_positive("k_steps", k_steps, integer=True)
-        devices = {part.device for part in self.parts}
-        if device is None and len(devices) > 1:
-            raise InputError(f"the parts live on different devices {sorted(devices)}; pass device=...")
-        self._setup_learning("mse", "adam", (), devices.pop() if device is None else device)
-        self.optimizer = self.loss = None  # each part learns with its own optimizer
+        self._setup_controller(device)
         self.step_count_ = 0
-
-    @property
-    def parts(self):
-        return [getattr(self, name) for name in self.part_names]
-
-    def schedule_learning_rates(self, epoch: int) -> None:
-        for part in self.optimized_parts():
-            rate = part.learning_rate_at(epoch)
-            if rate is not None:
-                part.set_learning_rate(rate)
-
-    def optimized_parts(self):
-        return self.parts
-
-    def _step_batch(self, batch: Batch) -> Batch:
-        return batch  # NumPy: the step converts what each part needs (labels stay NumPy)
-
-    def learning_rate_at(self, epoch: int):
-        return None
 
     def _generator_turn(self) -> bool:
         """Count a discriminator step; True on every ``k_steps``-th (then the generator learns)."""
@@ -401,7 +359,7 @@ class EnergyJudgeMixin:
         return loss + self.pt_weight * pt, {"generator_loss": loss, "pulling_away": pt}
 
 
-class GANControllerBase(ControllerBase):
+class GANControllerBase(AdversarialControllerBase):
     """Generative adversarial networks (Goodfellow et al. 2014, Algorithm 1): per real batch one
     discriminator update on real vs generated samples; after every ``k_steps`` discriminator
     updates one generator update. Conditional when both parts have ``n_conditions`` > 0 (Mirza &
@@ -434,7 +392,7 @@ class GANControllerBase(ControllerBase):
             if not isinstance(loss, ComputableLoss):
                 raise InputError(f"{what} must be a ComputableLoss, got {loss!r}")
         self.feature_matching = check_positive("feature_matching", feature_matching, allow_zero=True)
-        self._setup_controller(k_steps, device)
+        self._setup_adversarial(k_steps, device)
 
     def _check_parts(self) -> None:
         g, d = self.generator, self.discriminator
@@ -582,7 +540,7 @@ class EBGANControllerBase(EnergyJudgeMixin, GANControllerBase):
         self.pt_weight = check_positive("pt_weight", pt_weight, allow_zero=True)
         self.discriminator_loss_fn = self.eb_discriminator_loss_class(margin)
         self.generator_loss_fn = self.eb_generator_loss_class()
-        self._setup_controller(k_steps, device)
+        self._setup_adversarial(k_steps, device)
 
     def _generator_objective(self, fake, fake_condition, real, real_condition):
         energy, codes = self.discriminator.energy_and_codes(fake)
@@ -603,7 +561,7 @@ class EBGANControllerBase(EnergyJudgeMixin, GANControllerBase):
         return f"k_steps={self.k_steps}, margin={self.margin}, pt_weight={self.pt_weight}"
 
 
-class AAEControllerBase(ControllerBase):
+class AAEControllerBase(AdversarialControllerBase):
     """Adversarial auto-encoder (Makhzani et al. 2016, "Adversarial autoencoders", sec. 2): per
     batch a reconstruction phase (the auto-encoder's optimizer on its reconstruction loss) and a
     regularisation phase: the discriminator learns to tell samples of the ``prior`` (positive) from
@@ -644,11 +602,11 @@ class AAEControllerBase(ControllerBase):
         self.discriminator_loss = discriminator_loss
         self.generator_loss_fn = generator_loss or self.generator_loss_class()
         self.discriminator_loss_fn = discriminator_loss or self.discriminator_loss_class()
-        self._setup_controller(k_steps, device)
+        self._setup_adversarial(k_steps, device)
 
     def _check_auto_encoder(self) -> tuple:
         ae = self.auto_encoder
-        _check_network("auto_encoder", ae)
+        check_part("auto_encoder", ae)
         if not (hasattr(ae, "encoder") and hasattr(ae, "decoder") and hasattr(ae, "loss_fn")):
             raise InputError(f"auto_encoder must be an auto-encoder of this library (encoder, decoder), got "
                              f"{type(ae).__name__}")
